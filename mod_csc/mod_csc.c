@@ -1,0 +1,115 @@
+/* mod_csc: the Cloud Signature Consortium API inside httpd.  This file
+ * holds the module declaration and its life cycle; the CSC semantics live
+ * in shared/. */
+#define MOD_CSC_DECLARES_MODULE
+#include <apr_strings.h>
+#include <ap_mpm.h>
+#include <http_core.h>
+#include <http_protocol.h>
+
+#include "csc_log.h"
+#include "mod_csc.h"
+
+static server_rec *log_server;
+
+/* The core logs through this, so LogLevel csc:debug applies to it. */
+static void log_bridge(void *baton, const char *file, int line, int level,
+                       const char *msg)
+{
+    (void)baton;
+    ap_log_error(file, line, APLOG_MODULE_INDEX, level, 0, log_server,
+                 "%s", msg);
+}
+
+static int csc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp)
+{
+    (void)pconf;
+    (void)plog;
+    (void)ptemp;
+    memset(&mod_csc_global, 0, sizeof(mod_csc_global));
+    mod_csc_global.state_slots = CSC_UNSET;
+    return OK;
+}
+
+static apr_status_t close_kv(void *data)
+{
+    csc_kv_t *kv = data;
+
+    if (kv == mod_csc_kv) {
+        mod_csc_kv = NULL;
+    }
+    kv->ops->close(kv);
+    return APR_SUCCESS;
+}
+
+static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    const char *path, *err = NULL;
+    void *started = NULL;
+    int flags = 0, slots;
+    apr_status_t rv;
+
+    (void)plog;
+    (void)ptemp;
+    log_server = s;
+    csc_log_set_sink(log_bridge, NULL);
+    /* the first of the two start-up passes only checks the configuration */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    /* A new master process means no child of an earlier one can hold the
+     * state lock; after a graceful restart old children still may. */
+    apr_pool_userdata_get(&started, "mod_csc-started", s->process->pool);
+    if (!started) {
+        flags |= CSC_KV_SHM_FRESH;
+        apr_pool_userdata_set((void *)1, "mod_csc-started",
+                              apr_pool_cleanup_null, s->process->pool);
+    }
+    path = mod_csc_global.state_file
+        ? mod_csc_global.state_file
+        : ap_runtime_dir_relative(pconf, "csc-state");
+    slots = mod_csc_global.state_slots != CSC_UNSET
+        ? mod_csc_global.state_slots : 8192;
+    rv = csc_kv_shm_open(&mod_csc_kv, path, (apr_uint32_t)slots, flags, pconf,
+                         &err);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+                     "CSCStateFile %s: %s", path, err ? err : "cannot open");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, mod_csc_kv, close_kv,
+                              apr_pool_cleanup_null);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "shared state %s with %d slots", path, slots);
+    return OK;
+}
+
+static void csc_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    (void)s;
+    if (mod_csc_kv) {
+        csc_kv_child_init(mod_csc_kv, pchild);
+    }
+}
+
+static void csc_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_pre_config(csc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(csc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(csc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(mod_csc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(csc) = {
+    STANDARD20_MODULE_STUFF,
+    mod_csc_create_dir_cfg,
+    mod_csc_merge_dir_cfg,
+    NULL,
+    NULL,
+    mod_csc_cmds,
+    csc_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

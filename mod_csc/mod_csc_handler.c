@@ -1,0 +1,192 @@
+/* Translates between request_rec and the core's neutral request and
+ * response, and lets httpd's authn providers check login passwords. */
+#include <apr_strings.h>
+#include <http_core.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <mod_auth.h>
+
+#include "csc_error.h"
+#include "mod_csc.h"
+
+typedef struct {
+    request_rec *r;
+    const mod_csc_dir_cfg *cfg;
+} password_baton;
+
+static int check_password(void *baton, const char *user,
+                          const char *password)
+{
+    password_baton *b = baton;
+    request_rec *r = b->r;
+    const apr_array_header_t *names = b->cfg->authn_providers;
+    int i, n = names ? names->nelts : 1, general_error = 0;
+
+    for (i = 0; i < n; i++) {
+        const char *name = names ? APR_ARRAY_IDX(names, i, const char *)
+                                 : AUTHN_DEFAULT_PROVIDER;
+        const authn_provider *prov = ap_lookup_provider(
+            AUTHN_PROVIDER_GROUP, name, AUTHN_PROVIDER_VERSION);
+        authn_status st;
+
+        if (!prov || !prov->check_password) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "authn provider "
+                          "'%s' is not available for auth/login", name);
+            general_error = 1;
+            continue;
+        }
+        /* providers such as authn_socache look for this note */
+        apr_table_setn(r->notes, AUTHN_PROVIDER_NAME_NOTE, name);
+        st = prov->check_password(r, user, password);
+        apr_table_unset(r->notes, AUTHN_PROVIDER_NAME_NOTE);
+        if (st == AUTH_GRANTED) {
+            r->user = apr_pstrdup(r->pool, user);
+            return 1;
+        }
+        if (st == AUTH_GENERAL_ERROR) {
+            general_error = 1;
+        }
+        else if (st == AUTH_DENIED) {
+            return 0;   /* the user exists here and the password is wrong */
+        }
+    }
+    return general_error ? -1 : 0;
+}
+
+/* Reads the body, stopping one byte past the limit so that the core can
+ * tell an oversized body from one that is exactly at the limit. */
+static int read_body(request_rec *r, apr_size_t limit, csc_request_t *req)
+{
+    apr_size_t cap = 8192, len = 0;
+    char *buf;
+    long n;
+
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        req->body_too_large = r->status == HTTP_REQUEST_ENTITY_TOO_LARGE;
+        return req->body_too_large ? OK : HTTP_BAD_REQUEST;
+    }
+    buf = apr_palloc(r->pool, cap + 1);
+    if (ap_should_client_block(r)) {
+        for (;;) {
+            if (len == cap) {
+                char *bigger;
+                if (cap > limit) {
+                    req->body_too_large = 1;
+                    break;
+                }
+                cap *= 2;
+                bigger = apr_palloc(r->pool, cap + 1);
+                memcpy(bigger, buf, len);
+                buf = bigger;
+            }
+            n = ap_get_client_block(r, buf + len, cap - len);
+            if (n == 0) {
+                break;
+            }
+            if (n < 0) {
+                if (r->status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+                    req->body_too_large = 1;
+                    break;
+                }
+                return HTTP_BAD_REQUEST;
+            }
+            len += (apr_size_t)n;
+        }
+    }
+    if (len > limit) {
+        req->body_too_large = 1;
+    }
+    buf[len] = '\0';
+    req->body = buf;
+    req->body_len = len;
+    return OK;
+}
+
+static int set_header(void *data, const char *key, const char *value)
+{
+    request_rec *r = data;
+
+    apr_table_set(r->err_headers_out, key, value);
+    return 1;
+}
+
+static int send_response(request_rec *r, const csc_response_t *resp)
+{
+    r->status = resp->status;
+    apr_table_do(set_header, r, resp->headers, NULL);
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (resp->note_user) {
+        apr_table_setn(r->notes, "csc-user", resp->note_user);
+        if (!r->user) {
+            r->user = apr_pstrdup(r->pool, resp->note_user);
+        }
+    }
+    if (resp->note_credential) {
+        apr_table_setn(r->notes, "csc-credential", resp->note_credential);
+    }
+    if (resp->note_error) {
+        apr_table_setn(r->notes, "csc-error", resp->note_error);
+    }
+    if (resp->content_type) {
+        ap_set_content_type(r, resp->content_type);
+    }
+    if (resp->body_len) {
+        ap_set_content_length(r, resp->body_len);
+        ap_rwrite(resp->body, (int)resp->body_len, r);
+    }
+    return OK;
+}
+
+int mod_csc_handler(request_rec *r)
+{
+    mod_csc_dir_cfg *cfg;
+    csc_request_t req;
+    csc_response_t resp;
+    csc_env_t env;
+    password_baton pb;
+    const char *method;
+    int version;
+
+    if (!r->handler || strcmp(r->handler, CSC_HANDLER) != 0) {
+        return DECLINED;
+    }
+    cfg = ap_get_module_config(r->per_dir_config, &csc_module);
+    memset(&req, 0, sizeof(req));
+    memset(&resp, 0, sizeof(resp));
+    resp.headers = apr_table_make(r->pool, 4);
+    req.pool = r->pool;
+    req.version = 1;
+    req.http_method = r->method;
+    req.method = "";
+    req.body = "";
+    if (csc_api_route(csc_cfg_base_path(cfg->core), r->uri, &version,
+                      &method, r->pool) != 0) {
+        csc_error_set(&resp, &req, CSC_ERR_NOT_FOUND);
+        ap_discard_request_body(r);
+        return send_response(r, &resp);
+    }
+    req.version = version;
+    req.method = method;
+    apr_table_setn(r->notes, "csc-method", method);
+    if (read_body(r, (apr_size_t)csc_cfg_max_body(cfg->core), &req) != OK) {
+        csc_error_set(&resp, &req, CSC_ERR_BODY_NOT_JSON);
+        return send_response(r, &resp);
+    }
+    req.content_type = apr_table_get(r->headers_in, "Content-Type");
+    req.authorization = apr_table_get(r->headers_in, "Authorization");
+    req.external_user = r->user;
+    req.client_ip = r->useragent_ip;
+    pb.r = r;
+    pb.cfg = cfg;
+    req.check_password = check_password;
+    req.check_baton = &pb;
+    env.cfg = cfg->core;
+    env.kv = mod_csc_kv;
+    env.store = cfg->store;
+    if (!env.kv) {
+        csc_error_set(&resp, &req, CSC_ERR_UNAVAILABLE);
+        return send_response(r, &resp);
+    }
+    csc_handle(&env, &req, &resp);
+    return send_response(r, &resp);
+}

@@ -1,0 +1,139 @@
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "csc_api_internal.h"
+#include "csc_log.h"
+#include "csc_token.h"
+
+int csc_api_route(const char *base, const char *path, int *version,
+                  const char **method, apr_pool_t *p)
+{
+    apr_size_t n = strlen(base);
+
+    (void)p;
+    if (strncmp(path, base, n) != 0) {
+        return -1;
+    }
+    path += n;
+    if (!strncmp(path, "/v1/", 4)) {
+        *version = 1;
+    }
+    else if (!strncmp(path, "/v2/", 4)) {
+        *version = 2;
+    }
+    else {
+        return -1;
+    }
+    *method = path + 4;
+    return 0;
+}
+
+static const csc_method_t *find_method(const char *name, int version)
+{
+    const csc_method_t *m;
+
+    for (m = csc_methods; m->name; m++) {
+        if (!strcmp(m->name, name)
+            && (m->versions & (1u << version))) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static int media_type_is_json(const char *ct)
+{
+    apr_size_t n = strcspn(ct, "; \t");
+
+    return n == 16 && !strncasecmp(ct, "application/json", 16);
+}
+
+/* Resolves the caller: a Bearer access token, or a user that another
+ * module already authenticated when the location trusts it. */
+static int authenticate(csc_call_t *call, const csc_method_t *m)
+{
+    const csc_request_t *req = call->req;
+    const char *h = req->authorization, *tok;
+    csc_token_t t;
+    apr_status_t rv;
+
+    if (req->external_user
+        && (csc_cfg_auth_type_enabled(call->env->cfg, "external")
+            || csc_cfg_auth_type_enabled(call->env->cfg, "TLS"))
+        && (!h || strncasecmp(h, "Bearer ", 7) != 0)) {
+        call->user = req->external_user;
+        return 0;
+    }
+    if (!h) {
+        csc_error_set(call->resp, req, CSC_ERR_TOKEN_MISSING);
+        return -1;
+    }
+    if (strncasecmp(h, "Bearer ", 7) != 0) {
+        csc_error_set(call->resp, req, m->bad_header);
+        return -1;
+    }
+    for (tok = h + 7; *tok == ' '; tok++)
+        ;
+    if (!*tok || strchr(tok, ' ')) {
+        csc_error_set(call->resp, req, m->bad_header);
+        return -1;
+    }
+    rv = csc_token_lookup(call->env, tok, &t, req->pool);
+    if (rv == APR_SUCCESS && t.kind == CSC_TOKEN_ACCESS) {
+        call->user = t.user;
+        call->grant = t.grant;
+        return 0;
+    }
+    if (rv == APR_TIMEUP && t.kind == CSC_TOKEN_ACCESS) {
+        csc_error_set(call->resp, req, CSC_ERR_TOKEN_EXPIRED);
+        return -1;
+    }
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND && rv != APR_TIMEUP) {
+        csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
+        return -1;
+    }
+    csc_error_set(call->resp, req, CSC_ERR_TOKEN_INVALID);
+    return -1;
+}
+
+void csc_handle(const csc_env_t *env, const csc_request_t *req,
+                csc_response_t *resp)
+{
+    const csc_method_t *m;
+    csc_call_t call;
+
+    memset(&call, 0, sizeof(call));
+    call.env = env;
+    call.req = req;
+    call.resp = resp;
+    if (!resp->headers) {
+        resp->headers = apr_table_make(req->pool, 4);
+    }
+    m = find_method(req->method, req->version);
+    if (!m) {
+        csc_error_set(resp, req, CSC_ERR_NOT_IMPLEMENTED);
+        return;
+    }
+    if (strcmp(req->http_method, "POST") != 0
+        && !(m->allow_get && !strcmp(req->http_method, "GET"))) {
+        csc_error_set(resp, req, CSC_ERR_HTTP_METHOD);
+        apr_table_setn(resp->headers, "Allow",
+                       m->allow_get ? "GET, POST" : "POST");
+        return;
+    }
+    if (req->body_len && req->content_type
+        && !media_type_is_json(req->content_type)) {
+        csc_error_set(resp, req, CSC_ERR_CONTENT_TYPE);
+        return;
+    }
+    call.body = csc_json_parse_body(req, resp, csc_cfg_max_depth(env->cfg));
+    if (!call.body) {
+        return;
+    }
+    if (m->needs_token && authenticate(&call, m) != 0) {
+        return;
+    }
+    resp->note_user = call.user;
+    m->fn(&call);
+}

@@ -1,0 +1,196 @@
+/* auth/login and auth/revoke: service authorization. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+
+#include "csc_api_internal.h"
+#include "csc_b64.h"
+#include "csc_log.h"
+#include "csc_token.h"
+
+int csc_api_login_available(const csc_env_t *env)
+{
+    return csc_cfg_auth_type_enabled(env->cfg, "basic")
+        || csc_cfg_auth_type_enabled(env->cfg, "external")
+        || csc_cfg_auth_type_enabled(env->cfg, "TLS");
+}
+
+/* Answers a successful login: access token, and a refresh token in the
+ * same grant when the client asked to be remembered. */
+static void issue_tokens(csc_call_t *call, const char *user,
+                         const char *grant, int remember)
+{
+    const csc_cfg_t *cfg = call->env->cfg;
+    const char *access, *refresh = NULL;
+    csc_token_t info;
+    json_t *out;
+
+    if (csc_token_issue(call->env, CSC_TOKEN_ACCESS, user, grant,
+                        csc_cfg_token_lifetime(cfg), &access, &info,
+                        call->req->pool) != APR_SUCCESS
+        || (remember
+            && csc_token_issue(call->env, CSC_TOKEN_REFRESH, user,
+                               info.grant, csc_cfg_refresh_lifetime(cfg),
+                               &refresh, NULL, call->req->pool)
+               != APR_SUCCESS)) {
+        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "auth/login: cannot store a "
+                "token in the shared state (is CSCStateSlots too small?)");
+        csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);
+        return;
+    }
+    call->resp->note_user = user;
+    out = json_pack("{s:s,s:i}", "access_token", access, "expires_in",
+                    csc_cfg_token_lifetime(cfg));
+    if (refresh) {
+        json_object_set_new(out, "refresh_token", json_string(refresh));
+    }
+    csc_json_respond(call->resp, call->req, 200, out);
+}
+
+static void login_with_refresh(csc_call_t *call, const char *refresh,
+                               int remember)
+{
+    csc_token_t t;
+    apr_status_t rv;
+
+    rv = csc_token_lookup(call->env, refresh, &t, call->req->pool);
+    if (rv != APR_SUCCESS || t.kind != CSC_TOKEN_REFRESH) {
+        csc_error_set(call->resp, call->req, rv == APR_SUCCESS
+                      || rv == APR_NOTFOUND || rv == APR_TIMEUP
+                      ? CSC_ERR_LOGIN_REFRESH : CSC_ERR_UNAVAILABLE);
+        return;
+    }
+    if (remember) {
+        /* rotation: the presented refresh token is spent */
+        csc_token_t old = t;
+        old.kind = CSC_TOKEN_ACCESS;  /* keep the grant alive */
+        csc_token_revoke(call->env, refresh, &old);
+    }
+    issue_tokens(call, t.user, t.grant, remember);
+}
+
+static void login_with_basic(csc_call_t *call, const char *param,
+                             int remember)
+{
+    const csc_request_t *req = call->req;
+    unsigned char *raw;
+    apr_size_t len;
+    char *text, *colon;
+    int ok;
+
+    while (*param == ' ') {
+        param++;
+    }
+    if (csc_b64_decode(param, strlen(param), &raw, &len, req->pool) != 0) {
+        csc_error_set(call->resp, req, CSC_ERR_LOGIN_USERPASS);
+        return;
+    }
+    text = apr_pstrmemdup(req->pool, (const char *)raw, len);
+    colon = strchr(text, ':');
+    if (!colon || colon == text || strlen(text) != len) {
+        OPENSSL_cleanse(raw, len);
+        csc_error_set(call->resp, req, CSC_ERR_LOGIN_USERPASS);
+        return;
+    }
+    *colon = '\0';
+    ok = req->check_password(req->check_baton, text, colon + 1);
+    OPENSSL_cleanse(raw, len);
+    OPENSSL_cleanse(colon + 1, strlen(colon + 1));
+    if (ok < 0) {
+        csc_error_set(call->resp, req, CSC_ERR_SERVER);
+        return;
+    }
+    if (!ok) {
+        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "auth/login: authentication "
+                "failed for user '%s'", text);
+        call->resp->note_user = text;
+        csc_error_set(call->resp, req, CSC_ERR_LOGIN_FAILED);
+        return;
+    }
+    issue_tokens(call, text, NULL, remember);
+}
+
+void csc_api_auth_login(csc_call_t *call)
+{
+    const csc_request_t *req = call->req;
+    const csc_cfg_t *cfg = call->env->cfg;
+    const char *refresh = NULL, *h = req->authorization;
+    int remember = 0, basic;
+    json_t *rt;
+
+    if (csc_json_client_data(call->body, req, call->resp) < 0
+        || csc_json_bool(call->body, "rememberMe", &remember, req,
+                         call->resp) < 0) {
+        return;
+    }
+    rt = json_object_get(call->body, "refresh_token");
+    if (rt && !json_is_null(rt)) {
+        if (!json_is_string(rt) || json_string_length(rt) == 0
+            || strlen(json_string_value(rt)) != json_string_length(rt)) {
+            csc_error_set(call->resp, req, CSC_ERR_LOGIN_REFRESH_TYPE);
+            return;
+        }
+        refresh = json_string_value(rt);
+    }
+    basic = csc_cfg_auth_type_enabled(cfg, "basic") && req->check_password;
+    if (req->external_user
+        && (csc_cfg_auth_type_enabled(cfg, "external")
+            || csc_cfg_auth_type_enabled(cfg, "TLS"))
+        && !refresh) {
+        issue_tokens(call, req->external_user, NULL, remember);
+        return;
+    }
+    if (refresh) {
+        if (h) {
+            /* the spec forbids mixing both ways of logging in */
+            csc_error_set(call->resp, req, CSC_ERR_LOGIN_MALFORMED);
+            return;
+        }
+        login_with_refresh(call, refresh, remember);
+        return;
+    }
+    if (basic && h && !strncasecmp(h, "Basic ", 6)) {
+        login_with_basic(call, h + 6, remember);
+        return;
+    }
+    csc_error_set(call->resp, req, CSC_ERR_LOGIN_MALFORMED);
+}
+
+void csc_api_auth_revoke(csc_call_t *call)
+{
+    const csc_request_t *req = call->req;
+    const char *token = NULL, *hint = NULL;
+    csc_token_t t;
+    apr_status_t rv;
+
+    if (csc_json_client_data(call->body, req, call->resp) < 0
+        || csc_json_string(call->body, "token", 1, &token, req,
+                           call->resp) < 0) {
+        return;
+    }
+    if (csc_json_string(call->body, "token_type_hint", 0, &hint, req,
+                        call->resp) < 0) {
+        csc_error_set(call->resp, req, CSC_ERR_REVOKE_HINT);
+        return;
+    }
+    if (hint && strcmp(hint, "access_token") && strcmp(hint, "refresh_token")) {
+        csc_error_set(call->resp, req, CSC_ERR_REVOKE_HINT);
+        return;
+    }
+    rv = csc_token_lookup(call->env, token, &t, req->pool);
+    if ((rv != APR_SUCCESS && rv != APR_TIMEUP)
+        || strcmp(t.user, call->user) != 0) {
+        /* someone else's token is as unknown to this caller as a forged
+         * one: saying otherwise would confirm it exists */
+        csc_error_set(call->resp, req, rv == APR_SUCCESS || rv == APR_TIMEUP
+                      || rv == APR_NOTFOUND ? CSC_ERR_REVOKE_TOKEN
+                      : CSC_ERR_UNAVAILABLE);
+        return;
+    }
+    if (csc_token_revoke(call->env, token, &t) != APR_SUCCESS) {
+        csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
+        return;
+    }
+    csc_respond_empty(call->resp);
+}

@@ -1,0 +1,52 @@
+/* Private to the CSC method implementations. */
+#ifndef CSC_API_INTERNAL_H
+#define CSC_API_INTERNAL_H
+
+#include <jansson.h>
+
+#include "csc_api.h"
+#include "csc_error.h"
+#include "csc_json.h"
+#include "csc_store.h"
+
+#define CSC_V1 (1u << 1)
+#define CSC_V2 (1u << 2)
+
+typedef struct csc_call_t {
+    const csc_env_t *env;
+    const csc_request_t *req;
+    csc_response_t *resp;
+    json_t *body;           /* parsed request object */
+    const char *user;       /* authenticated subject, if the method needs one */
+    const char *grant;      /* token grant id (for revocation) */
+} csc_call_t;
+
+typedef void csc_method_fn(csc_call_t *call);
+
+typedef struct csc_method_t {
+    const char *name;
+    unsigned versions;      /* CSC_V1 | CSC_V2 */
+    int needs_token;        /* Bearer token (or trusted external user) */
+    csc_err_e bad_header;   /* error for an Authorization that is not Bearer */
+    int allow_get;          /* info only */
+    csc_method_fn *fn;
+    /* advertised in info.methods only when this says so (NULL: always) */
+    int (*available)(const csc_env_t *env);
+} csc_method_t;
+
+/* The method table, terminated by a NULL name. */
+extern const csc_method_t csc_methods[];
+
+csc_method_fn csc_api_info;
+csc_method_fn csc_api_auth_login;
+csc_method_fn csc_api_auth_revoke;
+csc_method_fn csc_api_credentials_list;
+csc_method_fn csc_api_credentials_info;
+
+int csc_api_login_available(const csc_env_t *env);
+
+/* The caller's credential named by credentialID, or NULL with the error
+ * already answered. */
+const csc_credential_t *csc_api_own_credential(csc_call_t *call);
+
+#endif

@@ -1,0 +1,71 @@
+/* Per-location configuration of the CSC service, shared by every server
+ * binding.  Every field starts UNSET (-1 or NULL) so that merging can tell
+ * "not configured here" from "configured to the default"; defaults are
+ * applied only when a value is read, through the getters. */
+#ifndef CSC_CFG_H
+#define CSC_CFG_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#define CSC_UNSET (-1)
+
+typedef struct csc_cfg_t {
+    const char *base_path;          /* CSCBasePath */
+    const char *store_spec;         /* CSCCredentialStore */
+    const char *name;               /* CSCServiceName */
+    const char *logo;               /* CSCServiceLogo */
+    const char *region;             /* CSCServiceRegion */
+    const char *lang;               /* CSCServiceLang */
+    const char *description;        /* CSCServiceDescription */
+    apr_array_header_t *auth_types; /* CSCAuthType: basic external TLS */
+    int token_lifetime;             /* CSCTokenLifetime (s) */
+    int refresh_lifetime;           /* CSCRefreshTokenLifetime (s) */
+    int sad_lifetime;               /* CSCSADLifetime (s) */
+    int max_failures;               /* CSCMaxAuthFailures */
+    int totp_window;                /* CSCTOTPWindow (steps) */
+    int hotp_lookahead;             /* CSCHOTPLookahead */
+    int page_size;                  /* CSCPageSize */
+    int max_body;                   /* CSCMaxRequestBody (bytes) */
+    int max_depth;                  /* CSCMaxJSONDepth */
+} csc_cfg_t;
+
+csc_cfg_t *csc_cfg_create(apr_pool_t *p);
+csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
+                         const csc_cfg_t *add);
+
+/* Directive value parsing, shared by every binding.  Each returns NULL or
+ * an error text naming the directive. */
+const char *csc_cfg_set_int(const char *directive, const char *arg,
+                            long min, long max, int *field, apr_pool_t *p);
+const char *csc_cfg_set_duration(const char *directive, const char *arg,
+                                 long min, long max, int *field,
+                                 apr_pool_t *p);
+const char *csc_cfg_set_base_path(csc_cfg_t *cfg, const char *arg,
+                                  apr_pool_t *p);
+const char *csc_cfg_set_region(csc_cfg_t *cfg, const char *arg,
+                               apr_pool_t *p);
+const char *csc_cfg_add_auth_type(csc_cfg_t *cfg, const char *arg,
+                                  apr_pool_t *p);
+
+/* Getters applying the documented defaults. */
+const char *csc_cfg_base_path(const csc_cfg_t *c);
+const char *csc_cfg_name(const csc_cfg_t *c);
+const char *csc_cfg_logo(const csc_cfg_t *c);
+const char *csc_cfg_region(const csc_cfg_t *c);
+const char *csc_cfg_lang(const csc_cfg_t *c);
+const char *csc_cfg_description(const csc_cfg_t *c);
+int csc_cfg_auth_type_enabled(const csc_cfg_t *c, const char *type);
+const apr_array_header_t *csc_cfg_auth_types(const csc_cfg_t *c,
+                                             apr_pool_t *p);
+int csc_cfg_token_lifetime(const csc_cfg_t *c);
+int csc_cfg_refresh_lifetime(const csc_cfg_t *c);
+int csc_cfg_sad_lifetime(const csc_cfg_t *c);
+int csc_cfg_max_failures(const csc_cfg_t *c);
+int csc_cfg_totp_window(const csc_cfg_t *c);
+int csc_cfg_hotp_lookahead(const csc_cfg_t *c);
+int csc_cfg_page_size(const csc_cfg_t *c);
+int csc_cfg_max_body(const csc_cfg_t *c);
+int csc_cfg_max_depth(const csc_cfg_t *c);
+
+#endif

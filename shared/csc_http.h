@@ -1,0 +1,46 @@
+/* The server-neutral request and response of one CSC API call.  The glue
+ * (httpd today, nginx later) fills a csc_request_t from its native request,
+ * calls csc_handle() and writes csc_response_t back; nothing here knows
+ * which server is in use. */
+#ifndef CSC_HTTP_H
+#define CSC_HTTP_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/* Checks a user name and password against the server's authentication
+ * providers (httpd: AuthBasicProvider-style authn providers).  Returns 1 for
+ * a match, 0 for a mismatch or unknown user, -1 when no provider could
+ * answer (misconfiguration, backend down). */
+typedef int csc_password_check_fn(void *baton, const char *user,
+                                  const char *password);
+
+typedef struct csc_request_t {
+    apr_pool_t *pool;
+    int version;                 /* 1 or 2: /csc/v1/ or /csc/v2/ */
+    const char *method;          /* CSC method, e.g. "credentials/list" */
+    const char *http_method;     /* "GET", "POST", ... */
+    const char *content_type;    /* may be NULL */
+    const char *authorization;   /* raw Authorization header, may be NULL */
+    const char *external_user;   /* user authenticated by another module */
+    const char *body;            /* request body, NUL terminated */
+    apr_size_t body_len;
+    int body_too_large;          /* the glue stopped reading at the limit */
+    const char *client_ip;
+    csc_password_check_fn *check_password;  /* NULL: Basic login disabled */
+    void *check_baton;
+} csc_request_t;
+
+typedef struct csc_response_t {
+    int status;                  /* HTTP status */
+    const char *content_type;    /* NULL when there is no body */
+    const char *body;
+    apr_size_t body_len;
+    apr_table_t *headers;        /* extra response headers */
+    /* What an admin may log (httpd: request notes).  Never secrets. */
+    const char *note_user;
+    const char *note_credential;
+    const char *note_error;
+} csc_response_t;
+
+#endif

@@ -1,0 +1,163 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "csc_b64.h"
+#include "csc_kv.h"
+#include "csc_token.h"
+
+/* Expired records stay this long so that a client is told "expired"
+ * rather than "invalid" for a token it held legitimately. */
+#define CSC_TOKEN_GRACE apr_time_from_sec(3600)
+
+static const char *realm_of(const csc_env_t *env)
+{
+    return env->cfg->store_spec ? env->cfg->store_spec : "";
+}
+
+/* The state key is a digest of realm and token: the raw token never
+ * touches shared memory, and a token is only valid where it was issued. */
+static void token_key(const csc_env_t *env, const char *token,
+                      unsigned char key[34])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    const char *realm = realm_of(env);
+    unsigned int n = 32;
+
+    key[0] = 't';
+    key[1] = ':';
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, realm, strlen(realm) + 1);
+    EVP_DigestUpdate(md, token, strlen(token));
+    EVP_DigestFinal_ex(md, key + 2, &n);
+    EVP_MD_CTX_free(md);
+}
+
+static void grant_key(const char *grant, char *key, apr_size_t size)
+{
+    snprintf(key, size, "g:%s", grant);
+}
+
+static const char *random_b64url(apr_size_t n, apr_pool_t *p)
+{
+    unsigned char buf[32];
+
+    if (n > sizeof(buf) || RAND_bytes(buf, (int)n) != 1) {
+        return NULL;
+    }
+    return csc_b64url_encode(buf, n, p);
+}
+
+apr_status_t csc_token_issue(const csc_env_t *env, char kind,
+                             const char *user, const char *grant,
+                             int lifetime, const char **token,
+                             csc_token_t *info, apr_pool_t *p)
+{
+    unsigned char key[34];
+    char gkey[72];
+    const char *tok, *rec;
+    apr_time_t now = apr_time_now();
+    apr_time_t expires = now + apr_time_from_sec(lifetime);
+    apr_time_t gexp = 0;
+    apr_size_t glen;
+    char gval[8];
+    apr_status_t rv;
+
+    tok = random_b64url(32, p);
+    if (!tok) {
+        return APR_EGENERAL;
+    }
+    if (!grant) {
+        grant = random_b64url(12, p);
+        if (!grant) {
+            return APR_EGENERAL;
+        }
+    }
+    grant_key(grant, gkey, sizeof(gkey));
+    /* The grant lives as long as its longest-lived token. */
+    rv = csc_kv_get(env->kv, gkey, strlen(gkey), gval, sizeof(gval), &glen,
+                    &gexp);
+    if (rv == APR_NOTFOUND || gexp < expires + CSC_TOKEN_GRACE) {
+        rv = csc_kv_put(env->kv, gkey, strlen(gkey), "1", 1,
+                        expires + CSC_TOKEN_GRACE);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    else if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rec = apr_psprintf(p, "%c %" APR_TIME_T_FMT " %s %s", kind,
+                       apr_time_sec(expires), grant, user);
+    token_key(env, tok, key);
+    rv = csc_kv_put(env->kv, key, sizeof(key), rec, strlen(rec),
+                    expires + CSC_TOKEN_GRACE);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *token = tok;
+    if (info) {
+        info->kind = kind;
+        info->user = user;
+        info->grant = grant;
+        info->expires = expires;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
+                              csc_token_t *out, apr_pool_t *p)
+{
+    unsigned char key[34];
+    char buf[CSC_KV_VALUE_MAX + 1], gkey[72], grant[64], gval[8];
+    apr_size_t len, glen;
+    apr_time_t kvexp;
+    apr_int64_t exp_sec;
+    int off = 0;
+    apr_status_t rv;
+
+    if (strlen(token) > 256) {
+        return APR_NOTFOUND;
+    }
+    token_key(env, token, key);
+    rv = csc_kv_get(env->kv, key, sizeof(key), buf, sizeof(buf) - 1, &len,
+                    &kvexp);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    buf[len] = '\0';
+    if (sscanf(buf, "%c %" APR_INT64_T_FMT " %63s %n", &out->kind, &exp_sec,
+               grant, &off) != 3 || off == 0) {
+        return APR_NOTFOUND;
+    }
+    out->user = apr_pstrdup(p, buf + off);
+    out->grant = apr_pstrdup(p, grant);
+    out->expires = apr_time_from_sec(exp_sec);
+    grant_key(grant, gkey, sizeof(gkey));
+    rv = csc_kv_get(env->kv, gkey, strlen(gkey), gval, sizeof(gval), &glen,
+                    NULL);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return out->expires <= apr_time_now() ? APR_TIMEUP : APR_SUCCESS;
+}
+
+apr_status_t csc_token_revoke(const csc_env_t *env, const char *token,
+                              const csc_token_t *info)
+{
+    unsigned char key[34];
+    char gkey[72];
+    apr_status_t rv;
+
+    token_key(env, token, key);
+    rv = csc_kv_del(env->kv, key, sizeof(key));
+    if (info->kind == CSC_TOKEN_REFRESH) {
+        grant_key(info->grant, gkey, sizeof(gkey));
+        csc_kv_del(env->kv, gkey, strlen(gkey));
+    }
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}

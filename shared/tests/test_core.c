@@ -1,0 +1,409 @@
+/* Unit tests of the API core without any server: JSON limits, the error
+ * table, base64, configuration merging, tokens and paging, driven through
+ * csc_handle() with a real shared-state file and a real SQLite store. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "csc_api.h"
+#include "csc_b64.h"
+#include "csc_error.h"
+#include "csc_json.h"
+#include "csc_kv.h"
+#include "csc_store.h"
+#include "tap.h"
+
+static apr_pool_t *pool;
+static csc_env_t env;
+static csc_cfg_t *cfg;
+
+/* The password check a server binding would provide. */
+static int check_password(void *baton, const char *user, const char *pw)
+{
+    (void)baton;
+    return (!strcmp(user, "alice") && !strcmp(pw, "pw-a"))
+        || (!strcmp(user, "bob") && !strcmp(pw, "pw-b"));
+}
+
+typedef struct {
+    csc_response_t resp;
+    json_t *json;
+} result_t;
+
+static result_t call(int version, const char *method, const char *http,
+                     const char *body, const char *authz)
+{
+    csc_request_t req;
+    result_t res;
+
+    memset(&req, 0, sizeof(req));
+    memset(&res, 0, sizeof(res));
+    req.pool = pool;
+    req.version = version;
+    req.method = method;
+    req.http_method = http;
+    req.body = body ? body : "";
+    req.body_len = strlen(req.body);
+    req.content_type = "application/json";
+    req.authorization = authz;
+    req.check_password = check_password;
+    res.resp.headers = apr_table_make(pool, 2);
+    csc_handle(&env, &req, &res.resp);
+    if (res.resp.body) {
+        res.json = json_loads(res.resp.body, 0, NULL);
+    }
+    return res;
+}
+
+static const char *jstr(json_t *j, const char *name)
+{
+    return json_string_value(json_object_get(j, name));
+}
+
+static const char *dump(json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    const char *copy = text ? apr_pstrdup(pool, text) : NULL;
+
+    free(text);
+    return copy;
+}
+
+static const char *bearer(const char *token)
+{
+    return apr_pstrcat(pool, "Bearer ", token, NULL);
+}
+
+static void test_b64(void)
+{
+    unsigned char *out;
+    apr_size_t n;
+    const unsigned char bytes[] = {0xfb, 0xff, 0xfe, 0x01};
+
+    is_str(csc_b64_encode((const unsigned char *)"foobar", 6, pool),
+           "Zm9vYmFy", "base64 of foobar");
+    is_str(csc_b64_encode((const unsigned char *)"fooba", 5, pool),
+           "Zm9vYmE=", "base64 with padding");
+    is_str(csc_b64url_encode(bytes, 4, pool), "-__-AQ",
+           "base64url without padding");
+    ok(csc_b64_decode("+//+AQ==", 8, &out, &n, pool) == 0 && n == 4
+       && !memcmp(out, bytes, 4), "standard alphabet decodes");
+    ok(csc_b64_decode("-__-AQ", 6, &out, &n, pool) == 0 && n == 4
+       && !memcmp(out, bytes, 4), "url alphabet without padding decodes "
+       "to the same bytes");
+    ok(csc_b64_decode("+__-AQ", 6, &out, &n, pool) != 0,
+       "mixed alphabets refused");
+    ok(csc_b64_decode("Zm9v!mFy", 8, &out, &n, pool) != 0,
+       "non-alphabet character refused");
+    ok(csc_b64_decode("Zm9vY", 5, &out, &n, pool) != 0,
+       "impossible length refused");
+    ok(csc_b64_decode("Zm9=", 4, &out, &n, pool) != 0,
+       "non-zero trailing bits refused");
+    ok(csc_b64_decode("", 0, &out, &n, pool) != 0, "empty refused");
+}
+
+static void test_error_table(void)
+{
+    int i, complete = 1;
+
+    for (i = 0; i < CSC_ERR__COUNT; i++) {
+        const csc_err_def_t *d = csc_err_def((csc_err_e)i);
+        if (!d->status || !d->error || !d->v1 || !d->v2) {
+            complete = 0;
+        }
+    }
+    ok(complete, "every catalogue entry has status, code and both texts");
+    is_str(csc_err_def(CSC_ERR_MALFORMED_AUTHZ)->v2,
+           "Malformed authorization header", "v2 header text");
+    is_str(csc_err_def(CSC_ERR_MALFORMED_AUTHZ_OTP)->v1,
+           "Malformed authroization header.", "v1 sendOTP text, sic");
+    is_str(csc_err_def(CSC_ERR_HASH_NOT_AUTHORIZED)->v1,
+           "Hash is not authorized by the SAD.", "v1 keeps its period");
+    is_str(csc_err_def(CSC_ERR_HASH_NOT_AUTHORIZED)->v2,
+           "Hash is not authorized by the SAD", "v2 has none");
+    is_int(csc_err_def(CSC_ERR_LOGIN_MALFORMED)->status, 401,
+           "login without credentials is 401");
+    is_int(csc_err_def(CSC_ERR_NOT_IMPLEMENTED)->status, 501,
+           "unknown method is 501");
+}
+
+static void test_json_limits(void)
+{
+    result_t r;
+    char deep[64];
+    int i;
+
+    is_int(csc_json_depth("[[[]]]", 6), 3, "depth counts nesting");
+    is_int(csc_json_depth("{\"a\":\"[[[[\\\"\"}", 15), 1,
+           "brackets inside strings do not count");
+    for (i = 0; i < 17; i++) deep[i] = '[';
+    for (i = 17; i < 34; i++) deep[i] = ']';
+    deep[34] = '\0';
+    r = call(1, "info", "POST", deep, NULL);
+    is_int(r.resp.status, 400, "17 levels refused");
+    is_str(jstr(r.json, "error_description"),
+           "The request body is nested too deeply", "depth error text");
+    json_decref(r.json);
+    r = call(1, "info", "POST", "{\"lang\":", NULL);
+    is_str(jstr(r.json, "error_description"),
+           "The request body is not valid JSON", "truncated JSON");
+    json_decref(r.json);
+    r = call(1, "info", "POST", "{\"lang\":\"a\",\"lang\":\"b\"}", NULL);
+    is_int(r.resp.status, 400, "duplicate members refused");
+    json_decref(r.json);
+    r = call(1, "info", "POST", "[1,2]", NULL);
+    is_str(jstr(r.json, "error_description"),
+           "The request body must be a JSON object", "array body refused");
+    json_decref(r.json);
+    r = call(2, "info", "POST", "  ", NULL);
+    is_int(r.resp.status, 200, "an empty body counts as {}");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "GET", "", NULL);
+    is_int(r.resp.status, 405, "GET on a POST method");
+    is_str(apr_table_get(r.resp.headers, "Allow"), "POST", "Allow header");
+    json_decref(r.json);
+    r = call(1, "signatures/frobnicate", "POST", "{}", NULL);
+    is_int(r.resp.status, 501, "unknown method");
+    is_str(jstr(r.json, "error"), "invalid_request", "501 body is JSON");
+    json_decref(r.json);
+    r = call(1, "credentials/getChallenge", "POST", "{}", NULL);
+    is_int(r.resp.status, 501, "a v2-only method under v1");
+    json_decref(r.json);
+}
+
+static void test_cfg_merge(void)
+{
+    csc_cfg_t *base = csc_cfg_create(pool), *add = csc_cfg_create(pool);
+    csc_cfg_t *m;
+    int field = 0;
+
+    ok(csc_cfg_set_duration("CSCTokenLifetime", "10m", 1, 86400,
+                            &base->token_lifetime, pool) == NULL,
+       "10m parses");
+    is_int(base->token_lifetime, 600, "10m is 600 s");
+    ok(csc_cfg_set_duration("CSCTokenLifetime", "3600", 1, 86400,
+                            &add->token_lifetime, pool) == NULL,
+       "3600 parses");
+    m = csc_cfg_merge(pool, base, add);
+    is_int(csc_cfg_token_lifetime(m), 3600,
+           "an inner value equal to the default still overrides");
+    m = csc_cfg_merge(pool, base, csc_cfg_create(pool));
+    is_int(csc_cfg_token_lifetime(m), 600, "unset inherits");
+    is_int(csc_cfg_token_lifetime(csc_cfg_create(pool)), 3600, "default");
+    csc_cfg_add_auth_type(base, "basic", pool);
+    csc_cfg_add_auth_type(add, "external", pool);
+    m = csc_cfg_merge(pool, base, add);
+    ok(!csc_cfg_auth_type_enabled(m, "basic")
+       && csc_cfg_auth_type_enabled(m, "external"),
+       "an inner list replaces the outer one");
+    ok(csc_cfg_add_auth_type(add, "kerberos", pool) != NULL,
+       "unknown auth type refused");
+    ok(csc_cfg_set_int("CSCPageSize", "0", 1, 100, &field, pool) != NULL,
+       "out of range refused");
+    ok(csc_cfg_set_duration("CSCTokenLifetime", "5 min", 1, 86400, &field,
+                            pool) != NULL, "bad duration refused");
+}
+
+static const char *login(const char *user, const char *pw)
+{
+    const char *basic = apr_pstrcat(pool, user, ":", pw, NULL);
+    result_t r = call(1, "auth/login", "POST", "{}",
+                      apr_pstrcat(pool, "Basic ",
+                                  csc_b64_encode((const unsigned char *)basic,
+                                                 strlen(basic), pool), NULL));
+    const char *tok = r.json ? apr_pstrdup(pool, jstr(r.json,
+                                                      "access_token"))
+                             : NULL;
+
+    json_decref(r.json);
+    return tok;
+}
+
+static void test_tokens(void)
+{
+    result_t r;
+    const char *tok, *other;
+
+    tok = login("alice", "pw-a");
+    ok(tok && strlen(tok) == 43, "a 256-bit token");
+    r = call(1, "credentials/list", "POST", "{}", bearer(tok));
+    is_int(r.resp.status, 200, "the token is accepted");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{}", bearer("forged"));
+    is_str(jstr(r.json, "error"), "invalid_token", "forged token");
+    is_int(r.resp.status, 401, "401");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{}", "Basic eDp5");
+    is_int(r.resp.status, 400, "non-Bearer header is 400");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{}", NULL);
+    is_int(r.resp.status, 401, "missing token is 401");
+    json_decref(r.json);
+    ok(login("alice", "wrong") == NULL, "wrong password gives no token");
+
+    /* a token from another store (tenant) is unknown here */
+    other = tok;
+    cfg->store_spec = "sqlite3:/elsewhere.db";
+    r = call(1, "credentials/list", "POST", "{}", bearer(other));
+    is_int(r.resp.status, 401, "token bound to its store");
+    json_decref(r.json);
+    cfg->store_spec = NULL;
+
+    /* expiry */
+    cfg->token_lifetime = 1;
+    tok = login("bob", "pw-b");
+    cfg->token_lifetime = CSC_UNSET;
+    usleep(1200 * 1000);
+    r = call(2, "credentials/list", "POST", "{}", bearer(tok));
+    is_str(jstr(r.json, "error"), "expired_token", "expired token");
+    json_decref(r.json);
+
+    /* revocation */
+    tok = login("alice", "pw-a");
+    r = call(1, "auth/revoke", "POST",
+             apr_pstrcat(pool, "{\"token\":\"", tok, "\"}", NULL),
+             bearer(tok));
+    is_int(r.resp.status, 204, "revoked");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{}", bearer(tok));
+    is_str(jstr(r.json, "error"), "invalid_token", "revoked token refused");
+    json_decref(r.json);
+}
+
+static const char *pubkey_pem(void)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long n;
+    const char *pem;
+
+    PEM_write_bio_PUBKEY(b, k);
+    n = BIO_get_mem_data(b, &data);
+    pem = apr_pstrmemdup(pool, data, (apr_size_t)n);
+    BIO_free(b);
+    EVP_PKEY_free(k);
+    return pem;
+}
+
+static void add_cred(const char *id, const char *owner, const char *pem)
+{
+    csc_credential_t c;
+    apr_status_t rv;
+
+    memset(&c, 0, sizeof(c));
+    c.id = id;
+    c.owner = owner;
+    c.key_ref = "file:/nonexistent.pem";
+    c.pubkey_pem = pem;
+    c.enabled = 0;
+    c.multisign = 1;
+    c.scal = 1;
+    c.otp_digits = 6;
+    c.otp_period = 30;
+    c.otp_hash = "sha1";
+    c.pin_format = 'N';
+    rv = csc_store_insert(env.store, &c, pool);
+    if (rv != APR_SUCCESS) {
+        printf("# insert %s failed: %d\n", id, rv);
+    }
+}
+
+static void test_paging(const char *dir)
+{
+    const char *spec = apr_pstrcat(pool, "sqlite3:", dir, "/store.db", NULL);
+    const char *err = NULL, *tok, *next, *pem = pubkey_pem();
+    result_t r;
+
+    ok(csc_store_create(spec, pool, &err) == APR_SUCCESS, "store created");
+    ok(csc_store_open(&env.store, spec, pool, &err) == APR_SUCCESS,
+       "store opened");
+    cfg->store_spec = spec;
+    add_cred("a", "alice", pem);
+    add_cred("b", "alice", pem);
+    add_cred("c", "alice", pem);
+    add_cred("d", "alice", pem);
+    add_cred("e", "alice", pem);
+    add_cred("x", "bob", pem);
+    tok = login("alice", "pw-a");
+    r = call(1, "credentials/list", "POST", "{\"maxResults\":2}",
+             bearer(tok));
+    is_str(dump(json_object_get(r.json, "credentialIDs")), "[\"a\",\"b\"]", "page 1");
+    next = apr_pstrdup(pool, jstr(r.json, "nextPageToken"));
+    ok(next != NULL, "a next page token");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST",
+             apr_psprintf(pool, "{\"maxResults\":2,\"pageToken\":\"%s\"}",
+                          next), bearer(tok));
+    is_str(dump(json_object_get(r.json, "credentialIDs")), "[\"c\",\"d\"]", "page 2");
+    next = apr_pstrdup(pool, jstr(r.json, "nextPageToken"));
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST",
+             apr_psprintf(pool, "{\"maxResults\":2,\"pageToken\":\"%s\"}",
+                          next), bearer(tok));
+    is_str(dump(json_object_get(r.json, "credentialIDs")), "[\"e\"]", "last page");
+    ok(json_object_get(r.json, "nextPageToken") == NULL,
+       "no token after the last page");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{\"pageToken\":\"%%%\"}",
+             bearer(tok));
+    is_str(jstr(r.json, "error_description"), "Invalid parameter pageToken",
+           "bad page token");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{\"maxResults\":0}",
+             bearer(tok));
+    is_str(jstr(r.json, "error_description"), "Invalid parameter maxResults",
+           "maxResults 0");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{\"userID\":\"bob\"}",
+             bearer(tok));
+    is_str(jstr(r.json, "error_description"), "userID parameter MUST be null",
+           "userID with a user-specific login");
+    json_decref(r.json);
+    r = call(1, "credentials/list", "POST", "{}", bearer(login("bob",
+                                                               "pw-b")));
+    is_str(dump(json_object_get(r.json, "credentialIDs")), "[\"x\"]", "bob sees only his own");
+    json_decref(r.json);
+    r = call(1, "credentials/info", "POST", "{\"credentialID\":\"x\"}",
+             bearer(tok));
+    is_str(jstr(r.json, "error_description"), "Invalid parameter credentialID",
+           "alice cannot inspect bob's credential");
+    json_decref(r.json);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/csc-test-core-XXXXXX";
+    const char *err = NULL;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    if (!mkdtemp(dir)) {
+        return 2;
+    }
+    cfg = csc_cfg_create(pool);
+    env.cfg = cfg;
+    if (csc_kv_shm_open(&env.kv, apr_pstrcat(pool, dir, "/state", NULL), 256,
+                        CSC_KV_SHM_FRESH, pool, &err) != APR_SUCCESS) {
+        printf("# kv: %s\n", err);
+        return 2;
+    }
+    test_b64();
+    test_error_table();
+    test_json_limits();
+    test_cfg_merge();
+    test_tokens();
+    test_paging(dir);
+    csc_kv_close(env.kv);
+    if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
+        printf("# could not remove %s\n", dir);
+    }
+    apr_terminate();
+    return tap_done();
+}
