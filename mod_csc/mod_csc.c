@@ -8,6 +8,7 @@
 #include <http_protocol.h>
 
 #include "csc_log.h"
+#include "csc_signer.h"
 #include "mod_csc.h"
 
 static server_rec *log_server;
@@ -32,6 +33,42 @@ static int csc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* The token PIN is read once by the parent, kept in memory only, and
+ * never logged. */
+static const char *resolve_pin(apr_pool_t *p, const char **pin)
+{
+    const char *src = mod_csc_global.pkcs11_pin_source;
+    char buf[256];
+    apr_file_t *f;
+    apr_size_t n = sizeof(buf) - 1;
+
+    *pin = NULL;
+    if (!src) {
+        return NULL;
+    }
+    if (!strncmp(src, "env:", 4)) {
+        *pin = getenv(src + 4);
+        return *pin ? NULL : apr_psprintf(p, "CSCPKCS11PIN: environment "
+                                          "variable %s is not set", src + 4);
+    }
+    if (apr_file_open(&f, src + 5, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
+        return apr_psprintf(p, "CSCPKCS11PIN: cannot read %s", src + 5);
+    }
+    if (apr_file_read(f, buf, &n) != APR_SUCCESS) {
+        n = 0;
+    }
+    apr_file_close(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+        n--;
+    }
+    if (n == 0) {
+        return apr_psprintf(p, "CSCPKCS11PIN: %s is empty", src + 5);
+    }
+    *pin = apr_pstrmemdup(p, buf, n);
+    memset(buf, 0, sizeof(buf));
+    return NULL;
+}
+
 static apr_status_t close_kv(void *data)
 {
     csc_kv_t *kv = data;
@@ -49,6 +86,7 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     const char *path, *err = NULL;
     void *started = NULL;
     int flags = 0, slots;
+    csc_signer_conf_t signer_conf = {NULL, NULL};
     apr_status_t rv;
 
     (void)plog;
@@ -81,6 +119,18 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     apr_pool_cleanup_register(pconf, mod_csc_kv, close_kv,
                               apr_pool_cleanup_null);
+    err = resolve_pin(pconf, &signer_conf.pkcs11_pin);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    signer_conf.pkcs11_module = mod_csc_global.pkcs11_module;
+    rv = csc_signer_global_conf(&signer_conf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot configure the "
+                     "signer (CSCPKCS11Module/CSCPKCS11PIN)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
                  "shared state %s with %d slots", path, slots);
     return OK;
@@ -92,6 +142,9 @@ static void csc_child_init(apr_pool_t *pchild, server_rec *s)
     if (mod_csc_kv) {
         csc_kv_child_init(mod_csc_kv, pchild);
     }
+    /* PKCS#11 sessions are never carried across fork: each child opens
+     * its own on first use */
+    csc_signer_flush();
 }
 
 static void csc_register_hooks(apr_pool_t *p)

@@ -117,6 +117,13 @@ static const char *add_authn_provider(cmd_parms *cmd, void *dv,
     return NULL;
 }
 
+static const char *set_otp_delivery(cmd_parms *cmd, void *dv,
+                                    const char *arg)
+{
+    return csc_cfg_set_otp_delivery(((mod_csc_dir_cfg *)dv)->core, arg,
+                                    cmd->pool);
+}
+
 static const char *set_store(cmd_parms *cmd, void *dv, const char *arg)
 {
     mod_csc_dir_cfg *d = dv;
@@ -155,6 +162,14 @@ static const char *set_global(cmd_parms *cmd, void *dv, const char *arg)
         }
         mod_csc_global.pkcs11_module = path;
     }
+    else if (!strcasecmp(name, "CSCPKCS11PIN")) {
+        if (strncmp(arg, "file:", 5) && strncmp(arg, "env:", 4)) {
+            return "CSCPKCS11PIN: use file:/path/to/pin-file or "
+                   "env:VARIABLE (the PIN itself never goes in the "
+                   "configuration)";
+        }
+        mod_csc_global.pkcs11_pin_source = arg;
+    }
     return NULL;
 }
 
@@ -181,6 +196,8 @@ const command_rec mod_csc_cmds[] = {
         "service authentication: one or more of basic, external, TLS (default basic)"),
     AP_INIT_ITERATE("CSCAuthnProvider", add_authn_provider, NULL, DIR_CTX,
         "httpd authn providers that check auth/login passwords (default file)"),
+    AP_INIT_TAKE1("CSCOTPDelivery", set_otp_delivery, NULL, DIR_CTX,
+        "where online OTP codes go: file:/path (development) or command:/path (gets user and credential as arguments, the code on stdin)"),
     AP_INIT_TAKE1("CSCTokenLifetime", set_int, (void *)&d_token_lifetime, DIR_CTX,
         "access token lifetime, e.g. 3600, 60m or 1h (default 1h)"),
     AP_INIT_TAKE1("CSCRefreshTokenLifetime", set_int, (void *)&d_refresh_lifetime, DIR_CTX,
@@ -205,6 +222,8 @@ const command_rec mod_csc_cmds[] = {
         "number of 4 KiB entries in the shared state (default 8192)"),
     AP_INIT_TAKE1("CSCPKCS11Module", set_global, NULL, RSRC_CONF,
         "PKCS#11 module used by engine: key references (default: the engine's own)"),
+    AP_INIT_TAKE1("CSCPKCS11PIN", set_global, NULL, RSRC_CONF,
+        "token user PIN for PKCS#11 keys: file:/path or env:VARIABLE"),
     {NULL}
 };
 /* clang-format on */

@@ -374,6 +374,9 @@ static int parse_small_uint(const der_t *c, int *out)
     for (i = 0; i < c->len; i++) {
         v = (v << 8) | c->p[i];
     }
+    if (v > 0xffff) {
+        return 0;
+    }
     *out = v;
     return 1;
 }

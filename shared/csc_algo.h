@@ -37,6 +37,13 @@ typedef enum {
     CSC_KEY_EC
 } csc_key_type_e;
 
+/* What a key is, as credentials/info reports it. */
+typedef struct {
+    csc_key_type_e type;
+    int bits;                     /* RSA modulus / EC field size */
+    const char *curve_oid;        /* EC only (static string), else NULL */
+} csc_key_info_t;
+
 typedef struct {
     const char *oid;              /* dotted OID */
     const char *nist_name;        /* "P-256" */

@@ -29,14 +29,16 @@ int csc_api_route(const char *base, const char *path, int *version,
     return 0;
 }
 
-static const csc_method_t *find_method(const char *name, int version)
+/* A method this configuration cannot serve is as unimplemented as one
+ * that does not exist, so that info.methods stays truthful. */
+static const csc_method_t *find_method(const csc_env_t *env,
+                                       const char *name, int version)
 {
     const csc_method_t *m;
 
     for (m = csc_methods; m->name; m++) {
-        if (!strcmp(m->name, name)
-            && (m->versions & (1u << version))) {
-            return m;
+        if (!strcmp(m->name, name) && (m->versions & (1u << version))) {
+            return !m->available || m->available(env) ? m : NULL;
         }
     }
     return NULL;
@@ -110,7 +112,7 @@ void csc_handle(const csc_env_t *env, const csc_request_t *req,
     if (!resp->headers) {
         resp->headers = apr_table_make(req->pool, 4);
     }
-    m = find_method(req->method, req->version);
+    m = find_method(env, req->method, req->version);
     if (!m) {
         csc_error_set(resp, req, CSC_ERR_NOT_IMPLEMENTED);
         return;

@@ -42,6 +42,21 @@ csc_method_fn csc_api_auth_login;
 csc_method_fn csc_api_auth_revoke;
 csc_method_fn csc_api_credentials_list;
 csc_method_fn csc_api_credentials_info;
+csc_method_fn csc_api_credentials_authorize;
+csc_method_fn csc_api_credentials_send_otp;
+csc_method_fn csc_api_credentials_get_challenge;
+csc_method_fn csc_api_credentials_extend;
+csc_method_fn csc_api_signatures_sign_hash;
+
+/* hash (v1) / hashes (v2) as decoded digests (csc_digest_t); -1 with the
+ * error answered. */
+int csc_api_digests(csc_call_t *call, int required,
+                    apr_array_header_t **out);
+/* Every digest has the length of hash_oid's output, or answers the error. */
+int csc_api_digest_lengths(csc_call_t *call, const char *hash_oid,
+                           const apr_array_header_t *digests);
+/* Answers the error for a csc_sad_result_e other than OK; 0 for OK. */
+int csc_api_sad_error(csc_call_t *call, int result);
 
 int csc_api_login_available(const csc_env_t *env);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 
@@ -40,6 +41,7 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
     MERGE_PTR(description);
     /* a list set in the inner scope replaces the outer one */
     MERGE_PTR(auth_types);
+    MERGE_PTR(otp_delivery);
     MERGE_INT(token_lifetime);
     MERGE_INT(refresh_lifetime);
     MERGE_INT(sad_lifetime);
@@ -120,6 +122,24 @@ const char *csc_cfg_set_region(csc_cfg_t *cfg, const char *arg,
                             "alpha-2 country code such as BE", arg);
     }
     cfg->region = apr_pstrdup(p, arg);
+    return NULL;
+}
+
+const char *csc_cfg_set_otp_delivery(csc_cfg_t *cfg, const char *arg,
+                                      apr_pool_t *p)
+{
+    const char *path = !strncmp(arg, "file:", 5) ? arg + 5
+                     : !strncmp(arg, "command:", 8) ? arg + 8 : NULL;
+
+    if (!path || path[0] != '/') {
+        return apr_psprintf(p, "CSCOTPDelivery: '%s' must be file:/absolute/"
+                            "path or command:/absolute/path", arg);
+    }
+    if (!strncmp(arg, "command:", 8) && access(path, X_OK) != 0) {
+        return apr_psprintf(p, "CSCOTPDelivery: %s is not an executable "
+                            "file", path);
+    }
+    cfg->otp_delivery = apr_pstrdup(p, arg);
     return NULL;
 }
 

@@ -19,6 +19,7 @@ typedef struct csc_cfg_t {
     const char *lang;               /* CSCServiceLang */
     const char *description;        /* CSCServiceDescription */
     apr_array_header_t *auth_types; /* CSCAuthType: basic external TLS */
+    const char *otp_delivery;       /* CSCOTPDelivery file:PATH | command:PATH */
     int token_lifetime;             /* CSCTokenLifetime (s) */
     int refresh_lifetime;           /* CSCRefreshTokenLifetime (s) */
     int sad_lifetime;               /* CSCSADLifetime (s) */
@@ -45,6 +46,8 @@ const char *csc_cfg_set_base_path(csc_cfg_t *cfg, const char *arg,
                                   apr_pool_t *p);
 const char *csc_cfg_set_region(csc_cfg_t *cfg, const char *arg,
                                apr_pool_t *p);
+const char *csc_cfg_set_otp_delivery(csc_cfg_t *cfg, const char *arg,
+                                      apr_pool_t *p);
 const char *csc_cfg_add_auth_type(csc_cfg_t *cfg, const char *arg,
                                   apr_pool_t *p);
 

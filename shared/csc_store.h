@@ -16,8 +16,9 @@
  *   child that finds connections made by another pid abandons them (never
  *   uses or closes them) and opens its own, but SQLite documents that a
  *   connection inherited over fork() can still disturb the parent's locks.
- * - The four counter operations are single SQL statements, so concurrent
- *   processes cannot lose updates.
+ * - Every counter change is one conditional SQL statement, so concurrent
+ *   processes cannot lose updates (auth_succeeded reads first and writes
+ *   only when there is something to reset).
  *
  * SQLite deployment notes
  * - The store runs in WAL mode: the httpd user needs write access to the
@@ -30,8 +31,10 @@
  *   mutex and retries SQLITE_BUSY 16 times with 100 ms sleeps.  The store
  *   therefore sets a short busy_timeout (CSC_STORE_BUSY_TIMEOUT_MS) so that a
  *   writer waiting for another process's lock gives up after about
- *   16 * (timeout + 100 ms), ~5 s, and never holds that mutex for longer
- *   than one timeout.
+ *   16 * (timeout + 100 ms), ~5 s (twice that in the worst case, as a failed
+ *   statement is retried once on a new connection), and never holds that
+ *   mutex for longer than one timeout.  busy_timeout=5000 would instead
+ *   allow ~80 s, each 5 s with every store call of the process stalled.
  *
  * Status codes: APR_SUCCESS; APR_NOTFOUND (no such credential);
  * APR_EEXIST (id taken, or a compare-and-set lost); APR_EINVAL (bad
@@ -51,7 +54,8 @@ typedef struct {
     const char *id;             /* credentialID (opaque, unique, non-empty) */
     const char *owner;          /* user name the credential belongs to */
     const char *description;    /* may be NULL */
-    const char *key_ref;        /* signer key reference, e.g. "engine:pkcs11:token=csc;object=alice-rsa" */
+    const char *key_ref;        /* signer key reference, e.g.
+                                   "engine:pkcs11:token=csc;object=alice-rsa" */
     const char *pubkey_pem;     /* public key (SPKI PEM) of key_ref */
     const char *cert_chain_pem; /* end-entity first; NULL/empty until a certificate is attached */
     int enabled;                /* 1 enabled / 0 disabled (key/status) */

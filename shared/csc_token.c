@@ -3,53 +3,18 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
-#include "csc_b64.h"
 #include "csc_kv.h"
+#include "csc_secret.h"
 #include "csc_token.h"
 
 /* Expired records stay this long so that a client is told "expired"
  * rather than "invalid" for a token it held legitimately. */
 #define CSC_TOKEN_GRACE apr_time_from_sec(3600)
 
-static const char *realm_of(const csc_env_t *env)
-{
-    return env->cfg->store_spec ? env->cfg->store_spec : "";
-}
-
-/* The state key is a digest of realm and token: the raw token never
- * touches shared memory, and a token is only valid where it was issued. */
-static void token_key(const csc_env_t *env, const char *token,
-                      unsigned char key[34])
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    const char *realm = realm_of(env);
-    unsigned int n = 32;
-
-    key[0] = 't';
-    key[1] = ':';
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    EVP_DigestUpdate(md, realm, strlen(realm) + 1);
-    EVP_DigestUpdate(md, token, strlen(token));
-    EVP_DigestFinal_ex(md, key + 2, &n);
-    EVP_MD_CTX_free(md);
-}
-
 static void grant_key(const char *grant, char *key, apr_size_t size)
 {
     snprintf(key, size, "g:%s", grant);
-}
-
-static const char *random_b64url(apr_size_t n, apr_pool_t *p)
-{
-    unsigned char buf[32];
-
-    if (n > sizeof(buf) || RAND_bytes(buf, (int)n) != 1) {
-        return NULL;
-    }
-    return csc_b64url_encode(buf, n, p);
 }
 
 apr_status_t csc_token_issue(const csc_env_t *env, char kind,
@@ -57,7 +22,7 @@ apr_status_t csc_token_issue(const csc_env_t *env, char kind,
                              int lifetime, const char **token,
                              csc_token_t *info, apr_pool_t *p)
 {
-    unsigned char key[34];
+    unsigned char key[CSC_SECRET_KEY_LEN];
     char gkey[72];
     const char *tok, *rec;
     apr_time_t now = apr_time_now();
@@ -67,12 +32,12 @@ apr_status_t csc_token_issue(const csc_env_t *env, char kind,
     char gval[8];
     apr_status_t rv;
 
-    tok = random_b64url(32, p);
+    tok = csc_secret_new(p);
     if (!tok) {
         return APR_EGENERAL;
     }
     if (!grant) {
-        grant = random_b64url(12, p);
+        grant = csc_secret_random(12, p);
         if (!grant) {
             return APR_EGENERAL;
         }
@@ -93,7 +58,7 @@ apr_status_t csc_token_issue(const csc_env_t *env, char kind,
     }
     rec = apr_psprintf(p, "%c %" APR_TIME_T_FMT " %s %s", kind,
                        apr_time_sec(expires), grant, user);
-    token_key(env, tok, key);
+    csc_secret_state_key(env, 't', tok, key);
     rv = csc_kv_put(env->kv, key, sizeof(key), rec, strlen(rec),
                     expires + CSC_TOKEN_GRACE);
     if (rv != APR_SUCCESS) {
@@ -112,7 +77,7 @@ apr_status_t csc_token_issue(const csc_env_t *env, char kind,
 apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
                               csc_token_t *out, apr_pool_t *p)
 {
-    unsigned char key[34];
+    unsigned char key[CSC_SECRET_KEY_LEN];
     char buf[CSC_KV_VALUE_MAX + 1], gkey[72], grant[64], gval[8];
     apr_size_t len, glen;
     apr_time_t kvexp;
@@ -123,7 +88,7 @@ apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
     if (strlen(token) > 256) {
         return APR_NOTFOUND;
     }
-    token_key(env, token, key);
+    csc_secret_state_key(env, 't', token, key);
     rv = csc_kv_get(env->kv, key, sizeof(key), buf, sizeof(buf) - 1, &len,
                     &kvexp);
     if (rv != APR_SUCCESS) {
@@ -149,11 +114,11 @@ apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
 apr_status_t csc_token_revoke(const csc_env_t *env, const char *token,
                               const csc_token_t *info)
 {
-    unsigned char key[34];
+    unsigned char key[CSC_SECRET_KEY_LEN];
     char gkey[72];
     apr_status_t rv;
 
-    token_key(env, token, key);
+    csc_secret_state_key(env, 't', token, key);
     rv = csc_kv_del(env->kv, key, sizeof(key));
     if (info->kind == CSC_TOKEN_REFRESH) {
         grant_key(info->grant, gkey, sizeof(gkey));

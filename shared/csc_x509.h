@@ -28,12 +28,6 @@ typedef struct {
     const char *subject_cn;     /* first CN in the subject, UTF-8, or NULL */
 } csc_cert_info_t;
 
-typedef struct {
-    int type;                   /* CSC_KEY_RSA or CSC_KEY_EC */
-    int bits;                   /* modulus size, or field size for EC */
-    const char *curve_oid;      /* EC only (static string), else NULL */
-} csc_key_info_t;
-
 /* Parses every CERTIFICATE block of a PEM text, in order (CSC wants the
  * end-entity first, so keep chains stored that way).  Text outside PEM
  * blocks is ignored; a damaged block or a text without any certificate is

@@ -1,0 +1,181 @@
+/* signatures/signHash: raw signatures over client-computed digests, made
+ * by the credential's key wherever it lives (HSM, provider, file). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "csc_algo.h"
+#include "csc_api_internal.h"
+#include "csc_b64.h"
+#include "csc_log.h"
+#include "csc_sad.h"
+#include "csc_signer.h"
+#include "csc_x509.h"
+
+/* signAlgo must be one of the credential's key/algo values. */
+static int algo_allowed(const csc_credential_t *c, const char *sign_oid,
+                        apr_pool_t *p)
+{
+    csc_key_info_t ki;
+    apr_array_header_t *oids;
+    const char *err;
+    int i;
+
+    if (csc_x509_key_info_from_spki_pem(c->pubkey_pem, &ki, &err)
+            != APR_SUCCESS
+        || csc_algo_key_algos(ki.type, ki.bits, ki.curve_oid, &oids, p)
+            != APR_SUCCESS) {
+        return 0;
+    }
+    for (i = 0; i < oids->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(oids, i, const char *), sign_oid)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The end-entity certificate must be valid now. */
+static int certificate_usable(csc_call_t *call, const csc_credential_t *c)
+{
+    apr_array_header_t *certs;
+    const csc_cert_info_t *ee;
+    const char *err, *status;
+
+    if (!c->cert_chain_pem || !*c->cert_chain_pem
+        || csc_x509_parse_chain(c->cert_chain_pem, &certs, call->req->pool,
+                                &err) != APR_SUCCESS || certs->nelts == 0) {
+        csc_error_set(call->resp, call->req, CSC_ERR_CREDENTIAL_DISABLED);
+        return 0;
+    }
+    ee = APR_ARRAY_IDX(certs, 0, const csc_cert_info_t *);
+    status = csc_x509_status(ee, apr_time_now());
+    if (status && !strcmp(status, "valid")) {
+        return 1;
+    }
+    if (call->req->version == 1) {
+        csc_error_custom(call->resp, call->req, 400, "invalid_request",
+                         apr_psprintf(call->req->pool,
+                                      "Signing certificate 'O=%s,CN=%s' is "
+                                      "expired.",
+                                      ee->subject_o ? ee->subject_o : "",
+                                      ee->subject_cn ? ee->subject_cn : ""));
+    }
+    else {
+        csc_error_set(call->resp, call->req, CSC_ERR_CERT_EXPIRED);
+    }
+    return 0;
+}
+
+/* Reads signAlgo, signAlgoParams and the hash algorithm, and resolves what
+ * exactly is to be done. */
+static int signature_params(csc_call_t *call, const csc_credential_t *c,
+                            csc_sig_params_t *sp)
+{
+    const csc_request_t *req = call->req;
+    const char *sign_oid = NULL, *params_b64 = NULL, *hash_oid = NULL;
+    const char *hash_name = req->version == 1 ? "hashAlgo"
+                                              : "hashAlgorithmOID";
+    unsigned char *params = NULL;
+    apr_size_t params_len = 0;
+    csc_algo_err_e aerr;
+
+    if (csc_json_string(call->body, "signAlgo", 1, &sign_oid, req,
+                        call->resp) < 0
+        || csc_json_string(call->body, "signAlgoParams", 0, &params_b64, req,
+                           call->resp) < 0
+        || csc_json_string(call->body, hash_name, 0, &hash_oid, req,
+                           call->resp) < 0) {
+        return -1;
+    }
+    if (params_b64 && csc_b64_decode(params_b64, strlen(params_b64), &params,
+                                     &params_len, req->pool) != 0) {
+        csc_error_invalid(call->resp, req, "signAlgoParams");
+        return -1;
+    }
+    if (csc_algo_resolve(sign_oid, hash_oid, params, params_len, sp, &aerr)
+        != APR_SUCCESS) {
+        csc_error_custom(call->resp, req, 400, "invalid_request",
+                         csc_algo_errstr(aerr, req->version));
+        return -1;
+    }
+    if (!algo_allowed(c, sp->sign_oid, req->pool)) {
+        csc_error_invalid(call->resp, req, "signAlgo");
+        return -1;
+    }
+    return 0;
+}
+
+static int operation_mode(csc_call_t *call)
+{
+    const char *mode = NULL;
+
+    if (call->req->version == 1) {
+        return 0;
+    }
+    if (csc_json_string(call->body, "operationMode", 0, &mode, call->req,
+                        call->resp) < 0
+        || (mode && strcmp(mode, "S") != 0)) {
+        /* asynchronous mode ("A") is not offered (info says so) */
+        csc_error_set(call->resp, call->req, CSC_ERR_OPERATION_MODE);
+        return -1;
+    }
+    return 0;
+}
+
+void csc_api_signatures_sign_hash(csc_call_t *call)
+{
+    const csc_request_t *req = call->req;
+    const csc_credential_t *c;
+    apr_array_header_t *digests;
+    const char *sad = NULL, *err = NULL;
+    csc_sig_params_t sp;
+    json_t *sigs;
+    int i;
+
+    if (csc_json_client_data(call->body, req, call->resp) < 0
+        || !(c = csc_api_own_credential(call))
+        || csc_json_string(call->body, "SAD", 1, &sad, req, call->resp) < 0
+        || operation_mode(call) < 0
+        || csc_api_digests(call, 1, &digests) < 0
+        || signature_params(call, c, &sp) < 0
+        || csc_api_digest_lengths(call, sp.hash->oid, digests) < 0) {
+        return;
+    }
+    if (digests->nelts > c->multisign) {
+        csc_error_set(call->resp, req, CSC_ERR_NUMSIG_TOO_HIGH);
+        return;
+    }
+    if (!c->enabled || c->blocked) {
+        csc_error_set(call->resp, req, CSC_ERR_CREDENTIAL_DISABLED);
+        return;
+    }
+    if (!certificate_usable(call, c)
+        || csc_api_sad_error(call, csc_sad_consume(call->env, sad, call->user,
+                                                   c->id, sp.hash->oid,
+                                                   digests)) < 0) {
+        return;
+    }
+    sigs = json_array();
+    for (i = 0; i < digests->nelts; i++) {
+        const csc_digest_t *d = &APR_ARRAY_IDX(digests, i, csc_digest_t);
+        unsigned char *sig;
+        apr_size_t siglen;
+        apr_status_t rv = csc_signer_sign(c->key_ref, &sp, d->data, d->len,
+                                          &sig, &siglen, req->pool, &err);
+        if (rv != APR_SUCCESS) {
+            /* nothing was returned, so nothing was spent */
+            csc_sad_refund(call->env, sad, digests);
+            json_decref(sigs);
+            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "signHash with credential %s "
+                    "failed: %s", c->id, err ? err : "signer error");
+            csc_error_set(call->resp, req, rv == CSC_SIGNER_EUNAVAIL
+                          ? CSC_ERR_UNAVAILABLE : CSC_ERR_SERVER);
+            return;
+        }
+        json_array_append_new(sigs, json_string(csc_b64_encode(sig, siglen,
+                                                               req->pool)));
+    }
+    csc_json_respond(call->resp, req, 200, json_pack("{s:o}", "signatures",
+                                                     sigs));
+}

@@ -1,0 +1,39 @@
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "csc_b64.h"
+#include "csc_secret.h"
+
+const char *csc_secret_random(apr_size_t nbytes, apr_pool_t *p)
+{
+    unsigned char buf[32];
+
+    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1) {
+        return NULL;
+    }
+    return csc_b64url_encode(buf, nbytes, p);
+}
+
+const char *csc_secret_new(apr_pool_t *p)
+{
+    return csc_secret_random(32, p);
+}
+
+void csc_secret_state_key(const csc_env_t *env, char kind,
+                          const char *secret,
+                          unsigned char key[CSC_SECRET_KEY_LEN])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    const char *realm = env->cfg->store_spec ? env->cfg->store_spec : "";
+    unsigned int n = 32;
+
+    key[0] = (unsigned char)kind;
+    key[1] = ':';
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, realm, strlen(realm) + 1);
+    EVP_DigestUpdate(md, secret, strlen(secret));
+    EVP_DigestFinal_ex(md, key + 2, &n);
+    EVP_MD_CTX_free(md);
+}
