@@ -15,12 +15,15 @@
 /* SHA-1 and SHA-224 are recognised only so they can be refused; the CSC
  * spec says SHA-224 "SHALL NOT be used" and SHA-1 is broken for signing. */
 static const csc_hash_t hashes[] = {
-    { CSC_HASH_SHA256,   CSC_OID_SHA256,           "SHA256",   32, EVP_sha256 },
-    { CSC_HASH_SHA384,   CSC_OID_SHA384,           "SHA384",   48, EVP_sha384 },
-    { CSC_HASH_SHA512,   CSC_OID_SHA512,           "SHA512",   64, EVP_sha512 },
-    { CSC_HASH_SHA3_256, "2.16.840.1.101.3.4.2.8", "SHA3-256", 32, EVP_sha3_256 },
-    { CSC_HASH_SHA3_384, "2.16.840.1.101.3.4.2.9", "SHA3-384", 48, EVP_sha3_384 },
-    { CSC_HASH_SHA3_512, "2.16.840.1.101.3.4.2.10", "SHA3-512", 64, EVP_sha3_512 },
+    { CSC_HASH_SHA256, CSC_OID_SHA256, "SHA256", 32, EVP_sha256 },
+    { CSC_HASH_SHA384, CSC_OID_SHA384, "SHA384", 48, EVP_sha384 },
+    { CSC_HASH_SHA512, CSC_OID_SHA512, "SHA512", 64, EVP_sha512 },
+    { CSC_HASH_SHA3_256, "2.16.840.1.101.3.4.2.8", "SHA3-256", 32,
+      EVP_sha3_256 },
+    { CSC_HASH_SHA3_384, "2.16.840.1.101.3.4.2.9", "SHA3-384", 48,
+      EVP_sha3_384 },
+    { CSC_HASH_SHA3_512, "2.16.840.1.101.3.4.2.10", "SHA3-512", 64,
+      EVP_sha3_512 },
 };
 
 typedef struct {
@@ -592,8 +595,9 @@ const char *csc_algo_errstr(csc_algo_err_e err, int api_major)
     case CSC_ALGO_ESIGNALGO:
         return "Invalid parameter signAlgo";
     case CSC_ALGO_EHASH_MISSING:
-        return v2 ? "Missing (or invalid type) string parameter hashAlgorithmOID"
-                  : "Missing (or invalid type) string parameter hashAlgo";
+        return v2
+            ? "Missing (or invalid type) string parameter hashAlgorithmOID"
+            : "Missing (or invalid type) string parameter hashAlgo";
     case CSC_ALGO_EHASH:
         return v2 ? "Invalid parameter hashAlgorithmOID"
                   : "Invalid parameter hashAlgo";

@@ -62,14 +62,21 @@ typedef struct {
 } csc_sig_params_t;
 
 /* Why csc_algo_resolve() refused a request; csc_algo_errstr() gives the
- * spec's error_description (all are HTTP 400 invalid_request). */
+ * spec's error_description (all are HTTP 400 invalid_request):
+ *   ESIGNALGO        "Invalid parameter signAlgo"
+ *   EHASH_MISSING    "Missing (or invalid type) string parameter hashAlgo"
+ *                    (v2: ...hashAlgorithmOID)
+ *   EHASH            "Invalid parameter hashAlgo" (v2: hashAlgorithmOID)
+ *   EPARAMS_MISSING  "Missing (or invalid type) string parameter
+ *                    signAlgoParams"
+ *   EPARAMS          "Invalid parameter signAlgoParams" */
 typedef enum {
     CSC_ALGO_OK = 0,
-    CSC_ALGO_ESIGNALGO,           /* Invalid parameter signAlgo */
-    CSC_ALGO_EHASH_MISSING,       /* Missing (or invalid type) string parameter hashAlgo */
-    CSC_ALGO_EHASH,               /* Invalid parameter hashAlgo */
-    CSC_ALGO_EPARAMS_MISSING,     /* Missing (or invalid type) string parameter signAlgoParams */
-    CSC_ALGO_EPARAMS              /* Invalid parameter signAlgoParams */
+    CSC_ALGO_ESIGNALGO,
+    CSC_ALGO_EHASH_MISSING,
+    CSC_ALGO_EHASH,
+    CSC_ALGO_EPARAMS_MISSING,
+    CSC_ALGO_EPARAMS
 } csc_algo_err_e;
 
 #define CSC_OID_RSA_ENCRYPTION   "1.2.840.113549.1.1.1"

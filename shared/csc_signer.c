@@ -36,6 +36,11 @@
  * credential cannot make every other key reload on each request. */
 #define LOAD_REINIT_INTERVAL_SEC 1
 
+/* Internal: an operation on a PKCS#11 key failed without a PKCS#11 return
+ * value to tell whether the token or the request is at fault; handled like
+ * a load failure (retry, rate-limited reinit). */
+#define OP_UNCLEAR (CSC_SIGNER_ERRSPACE + 99)
+
 typedef enum {
     ROUTE_ENGINE = 1,
     ROUTE_PROVIDER,
@@ -93,22 +98,26 @@ UI_METHOD *csc_signer_ui_method(void)
     return ui_method;
 }
 
-const char *csc_signer_ossl_errors(apr_pool_t *p)
+/* Drains the error queue into one line.  *ckr gets the first PKCS#11
+ * return value libp11 reported (it files CKR_* values as reason codes
+ * under its "PKCS#11 module" library), or -1. */
+static const char *ossl_errors(apr_pool_t *p, long *ckr)
 {
     const char *first = NULL, *last = NULL, *p11 = NULL;
     unsigned long e;
 
-    /* libp11 reports the PKCS#11 return value (CKR_*) under its own
-     * library name; that is the line an admin can act on, so prefer it over
-     * the generic "failed loading private key" wrappers. */
+    *ckr = -1;
+    /* The CKR line is the one an admin can act on, so prefer it over the
+     * generic "failed loading private key" wrappers. */
     while ((e = ERR_get_error()) != 0) {
         const char *lib = ERR_lib_error_string(e);
         const char *reason = ERR_reason_error_string(e);
         const char *line = apr_psprintf(p, "%s: %s", lib ? lib : "OpenSSL",
                                         reason ? reason
                                         : apr_psprintf(p, "error %08lx", e));
-        if (lib && strstr(lib, "PKCS#11") && !p11) {
+        if (lib && strcmp(lib, "PKCS#11 module") == 0 && !p11) {
             p11 = line;
+            *ckr = (long)ERR_GET_REASON(e);
         }
         if (!first) {
             first = line;
@@ -124,6 +133,13 @@ const char *csc_signer_ossl_errors(apr_pool_t *p)
     return first == last ? first : apr_pstrcat(p, first, "; ", last, NULL);
 }
 
+const char *csc_signer_ossl_errors(apr_pool_t *p)
+{
+    long ckr;
+
+    return ossl_errors(p, &ckr);
+}
+
 static void process_check(void);
 
 /* ---- key references ---------------------------------------------------- */
@@ -133,8 +149,7 @@ static int prefix(const char *s, const char *pre)
     return strncmp(s, pre, strlen(pre)) == 0;
 }
 
-/* RFC 7512 URI checks that matter to us: never a PIN inside (it would end
- * up in logs, libp11 prints the URI on failure), and only private keys. */
+/* RFC 7512 attributes: a key reference must name a private key. */
 static apr_status_t pkcs11_uri_check(const char *uri, apr_pool_t *p,
                                      const char **errmsg)
 {
@@ -150,11 +165,6 @@ static apr_status_t pkcs11_uri_check(const char *uri, apr_pool_t *p,
         const char *eq = memchr(s, '=', n);
         size_t nlen = eq ? (size_t)(eq - s) : n;
 
-        if (nlen == 9 && strncasecmp(s, "pin-value", 9) == 0) {
-            *errmsg = "PKCS#11 URI must not contain pin-value: configure the "
-                      "PIN separately";
-            return APR_EINVAL;
-        }
         if (eq && nlen == 4 && strncasecmp(s, "type", 4) == 0
             && !(n - nlen - 1 == 7 && strncmp(eq + 1, "private", 7) == 0)) {
             *errmsg = apr_psprintf(p, "PKCS#11 URI %s: type must be private",
@@ -192,11 +202,19 @@ static apr_status_t keyref_parse(const char *keyref, keyref_t *kr,
             return APR_EINVAL;
         }
     }
+    /* A PIN inside the reference would end up in logs (ours, and libp11
+     * prints the URI on failure); refusing it anywhere also makes every
+     * key reference that passes here safe to echo in messages. */
+    if (strcasestr(keyref, "pin-value")) {
+        *errmsg = "key reference must not contain pin-value: configure the "
+                  "PIN separately";
+        return APR_EINVAL;
+    }
     kr->hsm = 0;
     if (prefix(keyref, "engine:")) {
         kr->route = ROUTE_ENGINE;
         kr->target = keyref + strlen("engine:");
-        if (strncasecmp(kr->target, "pkcs11:", 7) != 0) {
+        if (strncmp(kr->target, "pkcs11:", 7) != 0) {   /* libp11: lower case */
             *errmsg = apr_psprintf(p, "key reference %s: the engine route "
                                    "takes a pkcs11: URI", keyref);
             return APR_EINVAL;
@@ -393,12 +411,11 @@ static apr_status_t entry_find(const char *keyref, entry_t **out,
 
 /* Caller holds the read lock.  *pkey gets its own reference: another
  * thread may drop the cached one meanwhile. */
-static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, int *fresh,
-                              apr_pool_t *p, const char **errmsg)
+static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, apr_pool_t *p,
+                              const char **errmsg)
 {
     apr_status_t rv = APR_SUCCESS;
 
-    *fresh = 0;
     pthread_mutex_lock(&e->lock);
     if (!e->pkey) {
         ERR_clear_error();
@@ -413,7 +430,6 @@ static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, int *fresh,
             rv = csc_signer_soft_load(e->target, &e->pkey, p, errmsg);
             break;
         }
-        *fresh = 1;
     }
     if (rv == APR_SUCCESS && e->pkey) {
         EVP_PKEY_up_ref(e->pkey);
@@ -475,9 +491,10 @@ static void hsm_recover(route_e route, unsigned long gen, int was_working,
 typedef apr_status_t op_fn(EVP_PKEY *pkey, void *baton, apr_pool_t *p,
                            const char **errmsg);
 
-/* Runs op on the key.  Route failures (load or op returning APR_EGENERAL)
- * on PKCS#11 keys get one recovery and retry, then CSC_SIGNER_EUNAVAIL;
- * request errors (wrong key type, bad params) are returned as they are. */
+/* Runs op on the key.  Route failures on PKCS#11 keys (load failure, or op
+ * returning APR_EGENERAL / OP_UNCLEAR) get one recovery and retry, then
+ * CSC_SIGNER_EUNAVAIL; request errors (wrong key type, bad params, a
+ * mechanism the token refuses) are returned as they are. */
 static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
                              apr_pool_t *p, const char **errmsg)
 {
@@ -490,7 +507,7 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
         entry_t *e;
         EVP_PKEY *k = NULL;
         unsigned long gen;
-        int fresh, loaded, hsm;
+        int loaded, hsm;
         route_e route;
 
         pthread_rwlock_rdlock(&state_lock);
@@ -502,19 +519,23 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
         }
         hsm = e->hsm;
         route = e->route;
-        rv = entry_key(e, &k, &fresh, p, errmsg);
+        rv = entry_key(e, &k, p, errmsg);
         loaded = (rv == APR_SUCCESS);
         if (loaded) {
             ERR_clear_error();
             rv = op(k, baton, p, errmsg);
-            if (rv == APR_EGENERAL) {
+            if (rv == APR_EGENERAL || rv == OP_UNCLEAR) {
                 entry_drop(e, k);
             }
             EVP_PKEY_free(k);
         }
         pthread_rwlock_unlock(&state_lock);
 
-        if (!hsm || (rv != APR_EGENERAL && loaded) || rv == APR_SUCCESS) {
+        if (!hsm && rv == OP_UNCLEAR) {
+            rv = APR_EGENERAL;
+        }
+        if (!hsm || rv == APR_SUCCESS
+            || (loaded && rv != APR_EGENERAL && rv != OP_UNCLEAR)) {
             return rv;
         }
         if (!loaded && (rv == APR_EINVAL || rv == APR_ENOTIMPL)) {
@@ -522,9 +543,11 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
         }
         why = *errmsg ? *errmsg : "unknown error";
         if (attempt == 0) {
-            /* A key that had signed before and now fails points at the
-             * token or session, not at the configuration: re-init at once. */
-            hsm_recover(route, gen, loaded && !fresh, keyref, why);
+            /* A loaded key that fails with a PKCS#11 error (request errors
+             * are filtered out already) points at the token or the session,
+             * not at the configuration: re-initialise at once. */
+            hsm_recover(route, gen, loaded && rv == APR_EGENERAL, keyref,
+                        why);
         }
     }
     *errmsg = apr_psprintf(p, "PKCS#11 key %s unavailable (token missing, "
@@ -559,7 +582,8 @@ static apr_status_t key_fits(EVP_PKEY *k, const csc_sig_params_t *sp,
         return CSC_SIGNER_EKEYTYPE;
     }
     if (sp->scheme == CSC_SCHEME_PSS) {
-        /* RFC 8017 9.1.1: emLen >= hLen + sLen + 2, emLen = ceil((modBits-1)/8) */
+        /* RFC 8017 9.1.1: emLen >= hLen + sLen + 2, where
+         * emLen = ceil((modBits - 1) / 8) */
         int em_len = (EVP_PKEY_get_bits(k) - 1 + 7) / 8;
         if (sp->salt_len > em_len - (int)sp->hash->len - 2) {
             *errmsg = apr_psprintf(p, "PSS salt length %d too long for a "
@@ -569,6 +593,25 @@ static apr_status_t key_fits(EVP_PKEY *k, const csc_sig_params_t *sp,
         }
     }
     return APR_SUCCESS;
+}
+
+/* PKCS#11 return values that blame the request (mechanism, parameters,
+ * data) rather than the token; they must not trigger a re-initialisation
+ * that a client could otherwise provoke at will. */
+static int ckr_is_request_error(long ckr)
+{
+    switch (ckr) {
+    case 0x07:                   /* CKR_ARGUMENTS_BAD */
+    case 0x20:                   /* CKR_DATA_INVALID */
+    case 0x21:                   /* CKR_DATA_LEN_RANGE */
+    case 0x62:                   /* CKR_KEY_SIZE_RANGE */
+    case 0x63:                   /* CKR_KEY_TYPE_INCONSISTENT */
+    case 0x68:                   /* CKR_KEY_FUNCTION_NOT_PERMITTED */
+    case 0x70:                   /* CKR_MECHANISM_INVALID */
+    case 0x71:                   /* CKR_MECHANISM_PARAM_INVALID */
+        return 1;
+    }
+    return 0;
 }
 
 static apr_status_t sign_op(EVP_PKEY *k, void *baton, apr_pool_t *p,
@@ -605,9 +648,17 @@ static apr_status_t sign_op(EVP_PKEY *k, void *baton, apr_pool_t *p,
     }
     EVP_PKEY_CTX_free(ctx);
     if (!ok) {
-        *errmsg = apr_psprintf(p, "signing failed: %s",
-                               csc_signer_ossl_errors(p));
-        return APR_EGENERAL;
+        long ckr;
+        const char *detail = ossl_errors(p, &ckr);
+
+        if (ckr_is_request_error(ckr)) {
+            *errmsg = apr_psprintf(p, "the token refused this signature "
+                                   "algorithm or its parameters: %s", detail);
+            return sp->scheme == CSC_SCHEME_PSS ? CSC_SIGNER_EPARAMS
+                                                : CSC_SIGNER_EKEYTYPE;
+        }
+        *errmsg = apr_psprintf(p, "signing failed: %s", detail);
+        return ckr >= 0 ? APR_EGENERAL : OP_UNCLEAR;
     }
     b->siglen = len;
     return APR_SUCCESS;
@@ -665,7 +716,7 @@ static apr_status_t pub_op(EVP_PKEY *k, void *baton, apr_pool_t *p,
     if (n <= 0) {
         *errmsg = apr_psprintf(p, "cannot encode the public key: %s",
                                csc_signer_ossl_errors(p));
-        return APR_EGENERAL;
+        return OP_UNCLEAR;
     }
     b->der = apr_pmemdup(p, der, (apr_size_t)n);
     b->len = (apr_size_t)n;

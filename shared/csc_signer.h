@@ -23,12 +23,17 @@
  * must not happen while another thread is inside this API (httpd forks
  * from its single-threaded parent).
  *
- * HSM failures: when a sign on an engine: (or provider:pkcs11:) key fails,
- * the cached key is dropped, the PKCS#11 context is re-initialised (at once
- * if the key had been working, at most once a second if it never loaded)
- * and the operation retried once; if that fails too the call returns
+ * HSM failures: when loading or using an engine: (or provider:pkcs11:)
+ * key fails, the cached key is dropped, the PKCS#11 context is
+ * re-initialised (engine: only; at once when a working key fails with a
+ * PKCS#11 error, at most once a second otherwise, so a mistyped key
+ * reference cannot make every other key reload on each request) and the
+ * operation is retried once; if that fails too the call returns
  * CSC_SIGNER_EUNAVAIL.  The next call tries again, so a token that comes
- * back is used without restarting the server. */
+ * back is used without restarting the server.  PKCS#11 errors that blame
+ * the request (CKR_MECHANISM_INVALID, CKR_MECHANISM_PARAM_INVALID,
+ * CKR_ARGUMENTS_BAD, CKR_DATA_LEN_RANGE, ...) never re-initialise: a client
+ * must not be able to reset the engine at will. */
 #ifndef CSC_SIGNER_H
 #define CSC_SIGNER_H
 
@@ -43,13 +48,14 @@
 /* HSM, token or session unavailable after one retry:
  * HTTP 503 temporarily_unavailable (errmsg is for the admin log). */
 #define CSC_SIGNER_EUNAVAIL   (CSC_SIGNER_ERRSPACE + 1)
-/* Key type does not fit the signature scheme (RSA key, ECDSA signAlgo):
+/* Key type does not fit the signature scheme (RSA key, ECDSA signAlgo),
+ * or the token refuses the mechanism for a non-PSS scheme:
  * 400 invalid_request "Invalid parameter signAlgo". */
 #define CSC_SIGNER_EKEYTYPE   (CSC_SIGNER_ERRSPACE + 2)
 /* Digest length differs from the hash: 400 "Invalid digest value length". */
 #define CSC_SIGNER_EDIGESTLEN (CSC_SIGNER_ERRSPACE + 3)
-/* PSS parameters unusable with this key (salt too long for the modulus):
- * 400 "Invalid parameter signAlgoParams". */
+/* PSS parameters unusable with this key (salt too long for the modulus) or
+ * refused by the token: 400 "Invalid parameter signAlgoParams". */
 #define CSC_SIGNER_EPARAMS    (CSC_SIGNER_ERRSPACE + 4)
 /* Other returns: APR_EINVAL malformed key reference or arguments,
  * APR_ENOENT key file missing, APR_ENOTIMPL route not available on this
@@ -63,10 +69,11 @@ typedef struct {
 } csc_signer_conf_t;
 
 /* Process-wide settings, copied.  Call in the parent before children start
- * and again after every configuration reload; a change drops the cached
- * keys and re-initialises the PKCS#11 engine.  Limit: one module and one
- * PIN for all engine: keys, and libp11 cannot forget a PIN, so removing it
- * from the configuration needs a restart. */
+ * and again after every configuration reload.  Every call drops the cached
+ * PKCS#11 keys and re-initialises the engine, because after a graceful
+ * restart the engine inside libcrypto still carries the old settings.
+ * Limits: one module and one PIN for all engine: keys; libp11 cannot
+ * forget a PIN, so removing it from the configuration needs a restart. */
 apr_status_t csc_signer_global_conf(const csc_signer_conf_t *conf);
 
 /* Syntax of a key reference and whether its route exists here (engine or

@@ -165,8 +165,8 @@ static void test_curves(void)
         is_int(OBJ_txt2nid(want[i].oid), OBJ_sn2nid(want[i].group),
                "OpenSSL agrees %s is %s", want[i].oid, want[i].group);
     }
-    ok(csc_algo_curve_by_name("secp256r1") == csc_algo_curve_by_oid(want[0].oid),
-       "secp256r1 alias");
+    ok(csc_algo_curve_by_name("secp256r1")
+       == csc_algo_curve_by_oid(want[0].oid), "secp256r1 alias");
     ok(csc_algo_curve_by_oid("1.3.36.3.3.2.8.1.1.7") == NULL,
        "brainpoolP256r1 not in the table");
     ok(csc_algo_curve_by_name("secp256k1") == NULL, "secp256k1 unknown");

@@ -1,0 +1,54 @@
+# A misconfiguration stops `apache2 -t` with a message that names the
+# directive and the problem.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use lib 't/lib';
+use CSC::Conf qw(check_config);
+use CSC::Test;
+
+my $fx = Apache::Test::vars('serverroot') . '/fixtures';
+my @bad = (
+    ['CSCCredentialStore sqlite3:/nonexistent/csc.db', qr/CSCCredentialStore.*nonexistent/],
+    ["CSCCredentialStore sqlite3:$fx/htpasswd", qr/CSCCredentialStore/],
+    ['CSCCredentialStore mysql5:whatever', qr/CSCCredentialStore/],
+    ['CSCServiceRegion Belgium', qr/CSCServiceRegion: 'Belgium' is not an ISO 3166-1/],
+    ['CSCAuthType kerberos', qr/CSCAuthType: unknown type 'kerberos'/],
+    ['CSCAuthnProvider nosuch', qr/CSCAuthnProvider: unknown authentication provider 'nosuch'/],
+    ['CSCTokenLifetime forever', qr/CSCTokenLifetime: 'forever' is not a duration/],
+    ['CSCTokenLifetime 0', qr/CSCTokenLifetime/],
+    ['CSCPageSize 1000', qr/CSCPageSize: '1000' is not a whole number from 1 to 100/],
+    ['CSCMaxJSONDepth deep', qr/CSCMaxJSONDepth/],
+    ['CSCBasePath csc', qr/CSCBasePath: 'csc' must be an absolute URL path/],
+    ['CSCPKCS11PIN 1234', qr/CSCPKCS11PIN: use file:/],
+    ['CSCPKCS11Module /nonexistent/libpkcs11.so', qr/CSCPKCS11Module: '\/nonexistent\/libpkcs11.so' is not a readable file/],
+    ['CSCOTPDelivery sms', qr/CSCOTPDelivery: 'sms' must be file:/],
+    ['CSCOTPDelivery command:/nonexistent/send-sms', qr/CSCOTPDelivery: \/nonexistent\/send-sms is not an executable/],
+    ["<VirtualHost *:8080>\nCSCStateFile /tmp/x\n</VirtualHost>", qr/CSCStateFile.*cannot occur within <VirtualHost>/],
+    ["<Location /x>\nCSCStateSlots 100\n</Location>", qr/CSCStateSlots not allowed in <Location> context/],
+    ['CSCStateSlots 10', qr/CSCStateSlots: '10' is not a whole number/],
+    ['CSCServiceName ' . ('x' x 300), qr/CSCServiceName: at most 255 characters/],
+);
+plan tests => 2 * @bad + 2;
+
+for my $case (@bad) {
+    my ($snippet, $want) = @$case;
+    my ($rc, $out) = check_config($snippet);
+    my $name = (split /\n/, $snippet)[0] =~ s/^<[^>]*>$//r || (split /\n/, $snippet)[1];
+    ok t_cmp($rc != 0 ? 1 : 0, 1, "refused: " . substr($name, 0, 60));
+    ok t_cmp($out, $want, 'message names the directive and the problem');
+}
+
+my ($rc, $out) = check_config(<<"CONF");
+<Location /csc>
+    SetHandler csc-api
+    CSCCredentialStore "sqlite3:$fx/main.db"
+    CSCAuthType basic external
+    CSCAuthnProvider file
+    CSCTokenLifetime 15m
+    CSCServiceRegion FR
+</Location>
+CONF
+ok t_cmp($rc, 0, 'a correct configuration passes');
+ok t_cmp($out, qr/Syntax OK/, 'Syntax OK');

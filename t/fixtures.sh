@@ -1,0 +1,142 @@
+#!/bin/sh
+# Builds the suite's fixtures under t/fixtures (once): a SoftHSM2 token with
+# the users' keys, credential stores made with csc-admin, password files for
+# two authn providers, and fixture.json with the facts the tests need.
+set -eu
+t=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$t/.." && pwd)
+fx=$t/fixtures
+[ -f "$fx/fixture.json" ] && exit 0
+rm -rf "$fx"
+mkdir -p "$fx/tokens"
+admin=$top/tools/csc-admin
+[ -x "$admin" ] || { echo "tools/csc-admin is not built" >&2; exit 2; }
+module=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
+
+cat > "$fx/softhsm2.conf" <<CONF
+directories.tokendir = $fx/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+CONF
+export SOFTHSM2_CONF="$fx/softhsm2.conf"
+token_pin=hsm-pin-4721
+printf '%s' "$token_pin" > "$fx/token.pin"
+export CSC_PKCS11_PIN="$token_pin"
+softhsm2-util --init-token --free --label csc-test --so-pin 87654321 --pin "$token_pin" >/dev/null
+
+htpasswd -bcB "$fx/htpasswd" alice 'alice-secret' 2>/dev/null
+htpasswd -bB "$fx/htpasswd" bob 'bob-secret' 2>/dev/null
+htdbm -bcB "$fx/users.dbm" carol 'carol-secret' >/dev/null 2>&1 \
+    || htdbm -bc "$fx/users.dbm" carol 'carol-secret' >/dev/null
+htpasswd -bB "$fx/htpasswd" erin 'erin-secret' 2>/dev/null
+htpasswd -bB "$fx/htpasswd" frank 'frank-secret' 2>/dev/null
+htpasswd -bcB "$fx/htpasswd-tenant" dave 'dave-secret' 2>/dev/null
+
+main="sqlite3:$fx/main.db"
+tenant="sqlite3:$fx/tenant.db"
+ca="--ca-key $fx/ca.key --ca-cert $fx/ca.pem"
+"$admin" ca-create --ca-key "$fx/ca.key" --ca-cert "$fx/ca.pem" \
+    --subject "CN=mod_csc Test CA,O=mod_csc tests,C=BE" --days 3650
+for store in "$main" "$tenant"; do "$admin" --store "$store" init; done
+
+mk() {  # store id owner keyspec subject [extra options]
+    store=$1 id=$2 owner=$3 key=$4 subj=$5; shift 5
+    "$admin" --store "$store" --pkcs11-module "$module" create --id "$id" \
+        --owner "$owner" --generate "$key" --token-label csc-test \
+        --subject "$subj" $ca --days 365 "$@" >/dev/null
+}
+mk "$main" alice-rsa alice rsa:2048 "CN=Alice Example,O=Example Corp,C=BE" \
+    --description "Alice's RSA signing key" --multisign 5
+mk "$main" alice-ec alice ec:P-256 "CN=Alice Example,O=Example Corp,C=BE" --scal 2
+i=1
+while [ $i -le 10 ]; do
+    mk "$main" "alice-extra-$(printf %02d $i)" alice ec:P-256 "CN=Alice Extra $i,C=BE"
+    i=$((i + 1))
+done
+mk "$main" bob-rsa bob rsa:2048 "CN=Bob Example,C=BE"
+mk "$main" carol-ec carol ec:P-384 "CN=Carol Example,C=BE"
+mk "$tenant" dave-ec dave ec:P-256 "CN=Dave Tenant,C=BE"
+"$admin" --store "$main" disable alice-extra-10 >/dev/null
+
+# erin: one credential per authorization policy
+pin() {  # id pin
+    printf '%s\n' "$2" | "$admin" --store "$main" set-pin --id "$1" --pin-stdin >/dev/null
+}
+otp() {  # id type [options]: prints the secret
+    id=$1; shift
+    "$admin" --store "$main" set-otp --id "$id" --no-qr --type "$@" \
+        | sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p'
+}
+e="CN=Erin Example,C=BE"
+mk "$main" erin-pin erin ec:P-256 "$e" --multisign 10
+pin erin-pin 246813
+mk "$main" erin-totp erin ec:P-256 "$e"
+totp_secret=$(otp erin-totp totp)
+mk "$main" erin-totp256 erin ec:P-256 "$e"
+totp256_secret=$(otp erin-totp256 totp --digits 8 --hash sha256)
+mk "$main" erin-hotp erin ec:P-256 "$e"
+hotp_secret=$(otp erin-hotp hotp)
+mk "$main" erin-both erin ec:P-256 "$e"
+pin erin-both 135792
+both_secret=$(otp erin-both totp)
+mk "$main" erin-online erin ec:P-256 "$e"
+otp erin-online online >/dev/null
+mk "$main" erin-lock erin ec:P-256 "$e"
+pin erin-lock 975311
+mk "$main" erin-race erin ec:P-256 "$e"
+race_secret=$(otp erin-race totp)
+mk "$main" erin-disabled erin ec:P-256 "$e"
+pin erin-disabled 111333
+"$admin" --store "$main" disable erin-disabled >/dev/null
+for s in "$totp_secret" "$totp256_secret" "$hotp_secret" "$both_secret" "$race_secret"; do
+    [ -n "$s" ] || { echo "set-otp printed no secret" >&2; exit 1; }
+done
+
+# frank: every key type and size, for signing
+f="CN=Frank Example,O=Frank Corp,C=BE"
+mk "$main" frank-rsa2048 frank rsa:2048 "$f" --multisign 32
+mk "$main" frank-rsa3072 frank rsa:3072 "$f" --multisign 4
+mk "$main" frank-rsa4096 frank rsa:4096 "$f" --multisign 4
+mk "$main" frank-p256 frank ec:P-256 "$f" --multisign 32
+mk "$main" frank-p384 frank ec:P-384 "$f" --multisign 4
+mk "$main" frank-p521 frank ec:P-521 "$f" --multisign 4
+mk "$main" frank-scal2 frank ec:P-256 "$f" --multisign 4 --scal 2
+pin frank-scal2 864209
+"$admin" --store "$main" --pkcs11-module "$module" create --id frank-expired --owner frank \
+    --generate ec:P-256 --token-label csc-test --subject "CN=Frank Expired,O=Frank Corp,C=BE" \
+    $ca --days -1 >/dev/null
+
+# a TLS certificate for the configuration examples
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=localhost" -keyout "$fx/tls-key.pem" -out "$fx/tls-cert.pem" 2>/dev/null
+
+cat > "$fx/fixture.json" <<JSON
+{
+  "users": {
+    "alice": {"login": "alice", "password": "alice-secret"},
+    "bob": {"login": "bob", "password": "bob-secret"},
+    "carol": {"login": "carol", "password": "carol-secret"},
+    "dave": {"login": "dave", "password": "dave-secret"},
+    "erin": {"login": "erin", "password": "erin-secret"},
+    "frank": {"login": "frank", "password": "frank-secret"}
+  },
+  "credentials": {
+    "erin-pin": {"pin": "246813"},
+    "erin-totp": {"secret": "$totp_secret"},
+    "erin-totp256": {"secret": "$totp256_secret"},
+    "erin-hotp": {"secret": "$hotp_secret"},
+    "erin-both": {"pin": "135792", "secret": "$both_secret"},
+    "erin-online": {},
+    "erin-lock": {"pin": "975311"},
+    "erin-race": {"secret": "$race_secret"},
+    "frank-scal2": {"pin": "864209"}
+  },
+  "token_pin": "$token_pin",
+  "softhsm2_conf": "$fx/softhsm2.conf",
+  "ca": "$fx/ca.pem",
+  "admin": "$admin",
+  "main_store": "$main",
+  "tenant_store": "$tenant"
+}
+JSON

@@ -1,0 +1,160 @@
+package CSC::Test;
+# Helpers shared by the mod_csc Apache::Test files: JSON calls, logins,
+# fixture data.  JSON::PP and MIME::Base64 are core Perl.
+use strict;
+use warnings FATAL => 'all';
+use Exporter 'import';
+use JSON::PP ();
+use MIME::Base64 qw(encode_base64);
+use Apache::TestRequest ();
+use Apache::Test ();
+
+our @EXPORT = qw(csc_call csc_raw login token_for json fixture
+                 error_is $JSON);
+our $JSON = JSON::PP->new->canonical(1)->allow_nonref(1);
+sub JSON { $JSON }
+
+# fixture facts written by t/fixtures.sh
+my $fixture;
+sub fixture {
+    unless ($fixture) {
+        my $path = Apache::Test::vars('serverroot') . '/fixtures/fixture.json';
+        open my $fh, '<', $path or die "no $path: $!";
+        local $/;
+        $fixture = $JSON->decode(<$fh>);
+    }
+    return $fixture;
+}
+
+# POST a CSC method with a JSON body; returns ($response, $decoded_json).
+#   csc_call('v1', 'credentials/list', {..}, token => $t, prefix => '/csc')
+sub csc_call {
+    my ($ver, $method, $body, %opt) = @_;
+    my $prefix = $opt{prefix} // '/csc';
+    my @h = ('Content-Type' => 'application/json');
+    push @h, Authorization => "Bearer $opt{token}" if defined $opt{token};
+    push @h, Authorization => $opt{authorization} if defined $opt{authorization};
+    my $content = ref $body ? $JSON->encode($body) : ($body // '');
+    my $r = Apache::TestRequest::POST("$prefix/$ver/$method", @h,
+                                      content => $content);
+    my $j = json($r);
+    remember_secrets($body, $j);
+    return ($r, $j);
+}
+
+# Every secret a test sends or receives is noted, so that the last test
+# can check that none of them reached a log.
+sub remember_secrets {
+    my ($req, $resp) = @_;
+    my @s;
+    if (ref $req eq 'HASH') {
+        # (no hash slices here: grep would create the missing members)
+        push @s, grep { defined && !ref && length >= 4 } map { $req->{$_} } qw(PIN OTP SAD refresh_token token);
+        push @s, map { $_->{value} } grep { ref eq 'HASH' && defined $_->{value} } @{$req->{authData} || []};
+    }
+    if (ref $resp eq 'HASH') {
+        push @s, grep { defined } map { $resp->{$_} } qw(access_token refresh_token SAD);
+    }
+    return unless @s;
+    my $path = Apache::Test::vars('t_logs') . '/secrets-seen';
+    open my $fh, '>>', $path or return;
+    print $fh "$_\n" for @s;
+    close $fh;
+}
+
+sub json {
+    my ($r) = @_;
+    my $ct = $r->header('Content-Type') // '';
+    return undef unless $ct =~ m{^application/json};
+    my $j = eval { $JSON->decode($r->content) };
+    return $j;
+}
+
+# Logs in with HTTP Basic and returns the access token (dies on failure).
+sub login {
+    my ($ver, $user, $pass, %opt) = @_;
+    my ($r, $j) = csc_call($ver, 'auth/login', $opt{body} // {},
+        authorization => 'Basic ' . encode_base64("$user:$pass", ''), %opt);
+    die "login $user failed: " . $r->code . ' ' . $r->content
+        unless $r->code == 200;
+    return wantarray ? ($j->{access_token}, $j) : $j->{access_token};
+}
+
+# (status, error, error_description) of a response, for one-line checks.
+sub error_is {
+    my ($r, $j) = @_;
+    return join '|', $r->code, ($j ? ($j->{error} // '-', $j->{error_description} // '-')
+                                    : ('not-json', $r->content));
+}
+
+1;
+
+package CSC::Test;
+# Runs csc-admin on the main fixture store; returns its output.
+sub admin {
+    my @args = @_;
+    my $fx = fixture();
+    local $ENV{SOFTHSM2_CONF} = $fx->{softhsm2_conf};
+    my $cmd = join ' ', map { "'$_'" } $fx->{admin}, '--store', $fx->{main_store}, @args;
+    my $out = `$cmd 2>&1`;
+    die "csc-admin @args failed: $out" if $?;
+    return $out;
+}
+1;
+
+package CSC::Test;
+use File::Temp qw(tempdir);
+use Digest::SHA ();
+use MIME::Base64 qw(decode_base64);
+
+# Verifies a signature value with the openssl command against the public
+# key of a base64 DER certificate.  $mode: pkcs1 | pss | ecdsa.
+sub verify_signature {
+    my (%a) = @_;   # cert_b64, digest (raw), sig (raw), md (sha256...), mode, salt
+    my $d = tempdir(CLEANUP => 1);
+    _write("$d/cert.der", decode_base64($a{cert_b64}));
+    _write("$d/digest", $a{digest});
+    _write("$d/sig", $a{sig});
+    system("openssl x509 -inform DER -in $d/cert.der -pubkey -noout > $d/pub.pem 2>/dev/null") == 0
+        or return 0;
+    my @opt = ("-pkeyopt digest:$a{md}");
+    if ($a{mode} eq 'pss') {
+        push @opt, '-pkeyopt rsa_padding_mode:pss', "-pkeyopt rsa_pss_saltlen:$a{salt}",
+                   "-pkeyopt rsa_mgf1_md:$a{md}";
+    }
+    elsif ($a{mode} eq 'pkcs1') {
+        push @opt, '-pkeyopt rsa_padding_mode:pkcs1';
+    }
+    my $out = `openssl pkeyutl -verify -pubin -inkey $d/pub.pem -in $d/digest -sigfile $d/sig @opt 2>&1`;
+    return $out =~ /Signature Verified Successfully/ ? 1 : 0;
+}
+
+sub _write {
+    my ($path, $data) = @_;
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print $fh $data;
+    close $fh;
+}
+
+# A fresh random digest of the named algorithm (sha256, sha384, sha512).
+sub random_digest {
+    my ($md) = @_;
+    my $data = join '', map { chr int rand 256 } 1 .. 64;
+    return $md eq 'sha256' ? Digest::SHA::sha256($data)
+         : $md eq 'sha384' ? Digest::SHA::sha384($data)
+         : Digest::SHA::sha512($data);
+}
+
+1;
+
+package CSC::Test;
+# Runs csc-admin on any store.
+sub admin_store {
+    my ($store, @args) = @_;
+    my $fx = fixture();
+    my $cmd = join ' ', map { "'$_'" } $fx->{admin}, '--store', $store, @args;
+    my $out = `$cmd 2>&1`;
+    die "csc-admin @args failed: $out" if $?;
+    return $out;
+}
+1;

@@ -1,0 +1,43 @@
+# Runs last: no password, PIN, OTP, SAD or token that any test sent or
+# received appears in the error log or the access logs.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use lib 't/lib';
+use CSC::Test;
+
+my $logs = Apache::Test::vars('t_logs');
+my @secrets;
+if (open my $fh, '<', "$logs/secrets-seen") {
+    chomp(@secrets = <$fh>);
+}
+my $fx = fixture();
+push @secrets, map { $_->{password} } values %{$fx->{users}};
+push @secrets, grep { defined } map { ($_->{pin}, $_->{secret}) } values %{$fx->{credentials}};
+push @secrets, $fx->{token_pin};
+my %uniq = map { $_ => 1 } grep { defined && length >= 6 } @secrets;
+@secrets = keys %uniq;
+
+plan tests => 4;
+ok t_cmp(scalar(@secrets) > 20 ? 1 : 0, 1, 'the suite saw secrets (' . scalar(@secrets) . ')');
+my $text = '';
+for my $f ("$logs/error_log", "$logs/access_log", "$logs/csc_access_log") {
+    open my $fh, '<', $f or next;
+    while (my $line = <$fh>) {
+        # time stamps, pids and ports are numbers too: a six-digit OTP
+        # would match them by chance
+        $line =~ s/^\[[^\]]*\] \[[^\]]*\] \[[^\]]*\]//;
+        $line =~ s/\[client [^\]]*\]//g;
+        $line =~ s/\[\d\d\/\w+\/\d+:[^\]]*\]//g;
+        $line =~ s/\bpid=\d+//g;
+        $text .= $line;
+    }
+}
+ok t_cmp(length($text) > 1000 ? 1 : 0, 1, 'logs were written');
+my @long = grep { !/^\d+$/ } @secrets;
+my @codes = grep { /^\d+$/ } @secrets;
+my @leaks = grep { index($text, $_) >= 0 } @long;
+ok t_cmp(scalar(@leaks), 0, 'no token, SAD, password or PIN in any log' . (@leaks ? " (found $leaks[0])" : ''));
+@leaks = grep { $text =~ /(?<![\d.:])\Q$_\E(?![\d.])/ } @codes;
+ok t_cmp(scalar(@leaks), 0, 'no OTP or numeric PIN in any log' . (@leaks ? " (found $leaks[0])" : ''));

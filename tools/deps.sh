@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian 12 packages mod_csc needs to build, test and run its
+# demo; installs nothing that is already there.  Needs root for apt-get.
+set -eu
+pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
+  libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
+  softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
+  pkg-config make gcc libapache2-mod-perl2 libwww-perl libjson-pp-perl curl"
+[ "${CSC_DEPS_EXTRA:-}" ] && pkgs="$pkgs $CSC_DEPS_EXTRA"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+        || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages:$missing (run as root to install them)" >&2
+    exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# policy-rc.d keeps the packaged apache2 from starting on port 80: the
+# project never uses the system httpd
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
