@@ -95,6 +95,7 @@ sub admin {
     my @args = @_;
     my $fx = fixture();
     local $ENV{SOFTHSM2_CONF} = $fx->{softhsm2_conf};
+    local $ENV{CSC_PKCS11_PIN} = $fx->{token_pin};
     my $cmd = join ' ', map { "'$_'" } $fx->{admin}, '--store', $fx->{main_store}, @args;
     my $out = `$cmd 2>&1`;
     die "csc-admin @args failed: $out" if $?;
