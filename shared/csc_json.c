@@ -65,7 +65,7 @@ json_t *csc_json_parse_body(const csc_request_t *req, csc_response_t *resp,
             return NULL;
         }
         root = json_loadb(req->body, req->body_len,
-                          JSON_REJECT_DUPLICATES,
+                          JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
                           &jerr);
         if (!root) {
             csc_error_set(resp, req, CSC_ERR_BODY_NOT_JSON);

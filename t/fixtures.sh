@@ -109,7 +109,15 @@ pin frank-scal2 864209
 
 # a TLS certificate for the configuration examples
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=localhost" -keyout "$fx/tls-key.pem" -out "$fx/tls-cert.pem" 2>/dev/null
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -addext "basicConstraints=critical,CA:FALSE" \
+    -keyout "$fx/tls-key.pem" -out "$fx/tls-cert.pem" 2>/dev/null
+# a TLS client certificate for alice, from the test CA (external/TLS login)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=alice/O=Clients" \
+    -keyout "$fx/client-alice.key" -out "$fx/client-alice.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' > "$fx/client.ext"
+openssl x509 -req -in "$fx/client-alice.csr" -CA "$fx/ca.pem" -CAkey "$fx/ca.key" \
+    -CAcreateserial -days 30 -extfile "$fx/client.ext" -out "$fx/client-alice.pem" 2>/dev/null
 
 cat > "$fx/fixture.json" <<JSON
 {

@@ -8,7 +8,7 @@ use MIME::Base64 qw(encode_base64);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 43;
+plan tests => 44;
 
 sub basic { 'Basic ' . encode_base64(join(':', @_), '') }
 
@@ -106,7 +106,8 @@ ok t_cmp($r->code, 200, 'refresh token survives revocation of its access token')
 # --- tokens belong to the store (tenant) they were issued for
 my $dave = do {
     Apache::TestRequest::module('csc_tenant');
-    my $t = login('v1', 'dave', 'dave-secret');
+    my ($t, $lj2) = login('v1', 'dave', 'dave-secret');
+    ok t_cmp($lj2->{expires_in}, 3600, 'the tenant overrides the global 10m with 3600, the default value');
     my ($r2, $j2) = csc_call('v1', 'credentials/list', {}, token => $t);
     ok t_cmp(join(',', @{$j2->{credentialIDs}}), 'dave-ec', 'tenant vhost lists its own store');
     ok t_cmp($j2 && $r2->code, 200, 'tenant call ok');
