@@ -127,6 +127,10 @@ static int send_response(request_rec *r, const csc_response_t *resp)
     if (resp->note_error) {
         apr_table_setn(r->notes, "csc-error", resp->note_error);
     }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s by %s: %d %s",
+                  apr_table_get(r->notes, "csc-method"),
+                  resp->note_user ? resp->note_user : "-", resp->status,
+                  resp->note_error ? resp->note_error : "");
     if (resp->content_type) {
         ap_set_content_type(r, resp->content_type);
     }

@@ -62,10 +62,9 @@ static void login_with_refresh(csc_call_t *call, const char *refresh,
         return;
     }
     if (remember) {
-        /* rotation: the presented refresh token is spent */
-        csc_token_t old = t;
-        old.kind = CSC_TOKEN_ACCESS;  /* keep the grant alive */
-        csc_token_revoke(call->env, refresh, &old);
+        /* rotation: the presented refresh token is spent, its grant lives
+         * on in the new one */
+        csc_token_revoke(call->env, refresh, &t, 0);
     }
     issue_tokens(call, t.user, t.grant, remember);
 }
@@ -188,7 +187,8 @@ void csc_api_auth_revoke(csc_call_t *call)
                       : CSC_ERR_UNAVAILABLE);
         return;
     }
-    if (csc_token_revoke(call->env, token, &t) != APR_SUCCESS) {
+    if (csc_token_revoke(call->env, token, &t, t.kind == CSC_TOKEN_REFRESH)
+        != APR_SUCCESS) {
         csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
         return;
     }

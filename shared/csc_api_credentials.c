@@ -128,7 +128,7 @@ void csc_api_credentials_list(csc_call_t *call)
 {
     const csc_request_t *req = call->req;
     apr_int64_t max = 0;
-    const char *after = NULL, *userid = NULL, *lang = NULL;
+    const char *after = NULL, *lang = NULL;
     apr_array_header_t *ids;
     int more = 0, limit, i, want_info = 0, only_valid = 0;
     csc_certs_e certs = CSC_CERTS_SINGLE;
@@ -146,7 +146,6 @@ void csc_api_credentials_list(csc_call_t *call)
         csc_error_set(call->resp, req, CSC_ERR_USERID_NOT_NULL);
         return;
     }
-    (void)userid;
     if (csc_json_int(call->body, "maxResults", 0, &max, req, call->resp) < 0) {
         return;
     }

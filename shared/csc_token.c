@@ -112,7 +112,7 @@ apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
 }
 
 apr_status_t csc_token_revoke(const csc_env_t *env, const char *token,
-                              const csc_token_t *info)
+                              const csc_token_t *info, int with_grant)
 {
     unsigned char key[CSC_SECRET_KEY_LEN];
     char gkey[72];
@@ -120,7 +120,7 @@ apr_status_t csc_token_revoke(const csc_env_t *env, const char *token,
 
     csc_secret_state_key(env, 't', token, key);
     rv = csc_kv_del(env->kv, key, sizeof(key));
-    if (info->kind == CSC_TOKEN_REFRESH) {
+    if (with_grant) {
         grant_key(info->grant, gkey, sizeof(gkey));
         csc_kv_del(env->kv, gkey, strlen(gkey));
     }

@@ -31,8 +31,10 @@ apr_status_t csc_token_issue(const csc_env_t *env, char kind,
 apr_status_t csc_token_lookup(const csc_env_t *env, const char *token,
                               csc_token_t *out, apr_pool_t *p);
 
-/* Revokes one token; a refresh token takes its whole grant with it. */
+/* Revokes one token.  With with_grant, every token of its grant goes too
+ * (revoking a refresh token); without, only this one (revoking an access
+ * token, or spending a refresh token that is being rotated). */
 apr_status_t csc_token_revoke(const csc_env_t *env, const char *token,
-                              const csc_token_t *info);
+                              const csc_token_t *info, int with_grant);
 
 #endif

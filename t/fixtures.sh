@@ -84,6 +84,8 @@ mk "$main" erin-online erin ec:P-256 "$e"
 otp erin-online online >/dev/null
 mk "$main" erin-lock erin ec:P-256 "$e"
 pin erin-lock 975311
+mk "$main" erin-lock2 erin ec:P-256 "$e"
+pin erin-lock2 975322
 mk "$main" erin-race erin ec:P-256 "$e"
 race_secret=$(otp erin-race totp)
 mk "$main" erin-disabled erin ec:P-256 "$e"
@@ -137,6 +139,7 @@ cat > "$fx/fixture.json" <<JSON
     "erin-both": {"pin": "135792", "secret": "$both_secret"},
     "erin-online": {},
     "erin-lock": {"pin": "975311"},
+    "erin-lock2": {"pin": "975322"},
     "erin-race": {"secret": "$race_secret"},
     "frank-scal2": {"pin": "864209"}
   },

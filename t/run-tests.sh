@@ -32,6 +32,19 @@ if [ "$(id -u)" = 0 ]; then
     [ -n "${CSC_T_KEEP:-}" ] && echo "keeping $tree" || trap 'rm -rf "$tree"' EXIT
 fi
 
+# CSC_HTTPD_PRELOAD (e.g. the ASan runtime of a sanitizer build) goes to
+# httpd only, through a wrapper: preloading it into perl or curl as well
+# makes those hang.
+httpd_opt=""
+if [ -n "${CSC_HTTPD_PRELOAD:-}" ]; then
+    cat > "$tree/t/httpd-wrapper" <<WRAP
+#!/bin/sh
+LD_PRELOAD="$CSC_HTTPD_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" exec /usr/sbin/apache2 "\$@"
+WRAP
+    chmod 755 "$tree/t/httpd-wrapper"
+    httpd_opt="-httpd $tree/t/httpd-wrapper"
+fi
+
 status=0
 for mpm in $mpms; do
     echo "=== Apache::Test, MPM $mpm"
@@ -55,7 +68,7 @@ CONF
     export SOFTHSM2_CONF="$tree/t/fixtures/softhsm2.conf"
     if ! (cd "$tree" && $run_as sh t/fixtures.sh \
           && $run_as perl t/TEST -clean >/dev/null \
-          && CSC_MPM=$mpm $run_as perl t/TEST -apxs "$apxs" \
+          && CSC_MPM=$mpm $run_as perl t/TEST -apxs "$apxs" $httpd_opt \
                -httpd_conf "$tree/t/inherit.conf" "$@"); then
         status=1
         echo "=== error_log tail ($mpm)"; tail -n 40 "$tree/t/logs/error_log" 2>/dev/null || true

@@ -10,7 +10,7 @@ use Time::HiRes qw(sleep);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 10;
+plan tests => 14;
 
 my $hostport = Apache::TestRequest::hostport();
 
@@ -47,8 +47,13 @@ ok t_cmp($content, qr/invalid_token/, 'with invalid_token');
 close $c1;
 close $c2;
 
-# --- graceful restart keeps the shared state
+# --- graceful restart keeps the shared state and the durable blocks
 my $frank = login('v1', 'frank', 'frank-secret');
+my $erin = login('v1', 'erin', 'erin-secret');
+for my $i (1 .. 5) {
+    csc_call('v1', 'credentials/authorize', {credentialID => 'erin-lock2', numSignatures => 1, PIN => "bad$i"},
+             token => $erin);
+}
 my ($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'frank-p256', numSignatures => 2}, token => $frank);
 my $sad = $j->{SAD};
 my $pidfile = Apache::Test::vars('t_pid_file');
@@ -83,3 +88,28 @@ ok t_cmp($r->code, 200, 'with its budget intact: second signature');
     signAlgo => '1.2.840.10045.4.3.2', hash => [encode_base64(CSC::Test::random_digest('sha256'), '')]},
     token => $frank);
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter SAD', 'and no more');
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-lock2', numSignatures => 1,
+    PIN => fixture()->{credentials}{'erin-lock2'}{pin}}, token => $erin);
+ok t_cmp(error_is($r, $j), '400|invalid_request|PIN locked', 'a credential blocked before the restart is still blocked');
+
+# --- a plain restart (SIGHUP: all children replaced at once)
+$before = -s $errlog;
+kill 'HUP', $pid;
+$restarted = 0;
+for (1 .. 100) {
+    sleep 0.1;
+    open my $el, '<', $errlog or next;
+    seek $el, $before, 0;
+    local $/;
+    my $new = <$el> // '';
+    if ($new =~ /resuming normal operations/) { $restarted = 1; last }
+}
+ok t_cmp($restarted, 1, 'restart done');
+sleep 0.5;
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-lock2', numSignatures => 1,
+    PIN => fixture()->{credentials}{'erin-lock2'}{pin}}, token => $erin);
+ok t_cmp(error_is($r, $j), '400|invalid_request|PIN locked', 'still blocked after the restart');
+CSC::Test::admin('unblock', 'erin-lock2');
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-lock2', numSignatures => 1,
+    PIN => fixture()->{credentials}{'erin-lock2'}{pin}}, token => $erin);
+ok t_cmp($r->code, 200, 'until an admin unblocks it');
