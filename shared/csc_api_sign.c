@@ -7,24 +7,20 @@
 #include "csc_algo.h"
 #include "csc_api_internal.h"
 #include "csc_b64.h"
+#include "csc_credfacts.h"
 #include "csc_log.h"
 #include "csc_sad.h"
 #include "csc_signer.h"
-#include "csc_x509.h"
 
 /* signAlgo must be one of the credential's key/algo values. */
-static int algo_allowed(const csc_credential_t *c, const char *sign_oid,
+static int algo_allowed(const csc_credfacts_t *f, const char *sign_oid,
                         apr_pool_t *p)
 {
-    csc_key_info_t ki;
     apr_array_header_t *oids;
-    const char *err;
     int i;
 
-    if (csc_x509_key_info_from_spki_pem(c->pubkey_pem, &ki, &err)
-            != APR_SUCCESS
-        || csc_algo_key_algos(ki.type, ki.bits, ki.curve_oid, &oids, p)
-            != APR_SUCCESS) {
+    if (csc_algo_key_algos(f->key.type, f->key.bits, f->key.curve_oid, &oids,
+                           p) != APR_SUCCESS) {
         return 0;
     }
     for (i = 0; i < oids->nelts; i++) {
@@ -36,30 +32,23 @@ static int algo_allowed(const csc_credential_t *c, const char *sign_oid,
 }
 
 /* The end-entity certificate must be valid now. */
-static int certificate_usable(csc_call_t *call, const csc_credential_t *c)
+static int certificate_usable(csc_call_t *call, const csc_credfacts_t *f)
 {
-    apr_array_header_t *certs;
-    const csc_cert_info_t *ee;
-    const char *err, *status;
+    apr_time_t now = apr_time_now();
 
-    if (!c->cert_chain_pem || !*c->cert_chain_pem
-        || csc_x509_parse_chain(c->cert_chain_pem, &certs, call->req->pool,
-                                &err) != APR_SUCCESS || certs->nelts == 0) {
+    if (!f->has_cert) {
         csc_error_set(call->resp, call->req, CSC_ERR_CREDENTIAL_DISABLED);
         return 0;
     }
-    ee = APR_ARRAY_IDX(certs, 0, const csc_cert_info_t *);
-    status = csc_x509_status(ee, apr_time_now());
-    if (status && !strcmp(status, "valid")) {
+    if (now >= f->not_before && now <= f->not_after) {
         return 1;
     }
     if (call->req->version == 1) {
         csc_error_custom(call->resp, call->req, 400, "invalid_request",
                          apr_psprintf(call->req->pool,
                                       "Signing certificate 'O=%s,CN=%s' is "
-                                      "expired.",
-                                      ee->subject_o ? ee->subject_o : "",
-                                      ee->subject_cn ? ee->subject_cn : ""));
+                                      "expired.", f->subject_o,
+                                      f->subject_cn));
     }
     else {
         csc_error_set(call->resp, call->req, CSC_ERR_CERT_EXPIRED);
@@ -69,7 +58,7 @@ static int certificate_usable(csc_call_t *call, const csc_credential_t *c)
 
 /* Reads signAlgo, signAlgoParams and the hash algorithm, and resolves what
  * exactly is to be done. */
-static int signature_params(csc_call_t *call, const csc_credential_t *c,
+static int signature_params(csc_call_t *call, const csc_credfacts_t *f,
                             csc_sig_params_t *sp)
 {
     const csc_request_t *req = call->req;
@@ -99,7 +88,7 @@ static int signature_params(csc_call_t *call, const csc_credential_t *c,
                          csc_algo_errstr(aerr, req->version));
         return -1;
     }
-    if (!algo_allowed(c, sp->sign_oid, req->pool)) {
+    if (!algo_allowed(f, sp->sign_oid, req->pool)) {
         csc_error_invalid(call->resp, req, "signAlgo");
         return -1;
     }
@@ -130,6 +119,7 @@ void csc_api_signatures_sign_hash(csc_call_t *call)
     apr_array_header_t *digests;
     const char *sad = NULL, *err = NULL;
     csc_sig_params_t sp;
+    csc_credfacts_t facts;
     json_t *sigs;
     int i;
 
@@ -137,8 +127,14 @@ void csc_api_signatures_sign_hash(csc_call_t *call)
         || !(c = csc_api_own_credential(call))
         || csc_json_string(call->body, "SAD", 1, &sad, req, call->resp) < 0
         || operation_mode(call) < 0
-        || csc_api_digests(call, 1, &digests) < 0
-        || signature_params(call, c, &sp) < 0
+        || csc_api_digests(call, 1, &digests) < 0) {
+        return;
+    }
+    if (csc_credfacts_get(c, &facts, req->pool) != APR_SUCCESS) {
+        csc_error_set(call->resp, req, CSC_ERR_SERVER);
+        return;
+    }
+    if (signature_params(call, &facts, &sp) < 0
         || csc_api_digest_lengths(call, sp.hash->oid, digests) < 0) {
         return;
     }
@@ -150,7 +146,7 @@ void csc_api_signatures_sign_hash(csc_call_t *call)
         csc_error_set(call->resp, req, CSC_ERR_CREDENTIAL_DISABLED);
         return;
     }
-    if (!certificate_usable(call, c)
+    if (!certificate_usable(call, &facts)
         || csc_api_sad_error(call, csc_sad_consume(call->env, sad, call->user,
                                                    c->id, sp.hash->oid,
                                                    digests)) < 0) {

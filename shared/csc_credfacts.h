@@ -1,0 +1,30 @@
+/* What signHash needs to know about a credential's stored key and
+ * certificate.  Parsing PEM with OpenSSL 3 costs milliseconds of CPU
+ * (its decoder framework), far more than an ECDSA signature, so the facts
+ * are parsed once per process and kept under a checksum of the stored PEM
+ * text: a key or certificate changed by csc-admin has another digest and
+ * is parsed afresh, so nothing stale is ever used. */
+#ifndef CSC_CREDFACTS_H
+#define CSC_CREDFACTS_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "csc_algo.h"
+#include "csc_store.h"
+
+typedef struct {
+    csc_key_info_t key;         /* from the stored public key */
+    int has_cert;               /* an end-entity certificate is stored */
+    apr_time_t not_before;      /* its validity */
+    apr_time_t not_after;
+    char subject_o[128];        /* for the v1 "certificate expired" text */
+    char subject_cn[128];
+} csc_credfacts_t;
+
+/* APR_SUCCESS and *out, or an error when the stored public key cannot be
+ * parsed (a certificate that cannot be parsed gives has_cert 0). */
+apr_status_t csc_credfacts_get(const csc_credential_t *c,
+                               csc_credfacts_t *out, apr_pool_t *p);
+
+#endif
