@@ -61,18 +61,23 @@ open my $fh, '<', $pidfile or die "$pidfile: $!";
 my $pid = <$fh>;
 chomp $pid;
 my $errlog = Apache::Test::vars('t_logs') . '/error_log';
-my $before = -s $errlog;
-kill 'USR1', $pid;
-my $restarted = 0;
-for (1 .. 100) {
-    sleep 0.1;
-    open my $el, '<', $errlog or next;
-    seek $el, $before, 0;
-    local $/;
-    my $new = <$el> // '';
-    if ($new =~ /resuming normal operations/) { $restarted = 1; last }
+
+# Sends a signal to the master and waits until the new generation runs.
+sub restart {
+    my ($signal) = @_;
+    my $before = -s $errlog;
+    kill $signal, $pid;
+    for (1 .. 100) {
+        sleep 0.1;
+        open my $el, '<', $errlog or next;
+        seek $el, $before, 0;
+        local $/;
+        return 1 if (<$el> // '') =~ /resuming normal operations/;
+    }
+    return 0;
 }
-ok t_cmp($restarted, 1, 'graceful restart done');
+
+ok t_cmp(restart('USR1'), 1, 'graceful restart done');
 sleep 0.5;
 ($r, $j) = csc_call('v1', 'credentials/list', {}, token => $frank);
 ok t_cmp($r->code, 200, 'the token survives the graceful restart');
@@ -93,18 +98,7 @@ ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter SAD', 'and no 
 ok t_cmp(error_is($r, $j), '400|invalid_request|PIN locked', 'a credential blocked before the restart is still blocked');
 
 # --- a plain restart (SIGHUP: all children replaced at once)
-$before = -s $errlog;
-kill 'HUP', $pid;
-$restarted = 0;
-for (1 .. 100) {
-    sleep 0.1;
-    open my $el, '<', $errlog or next;
-    seek $el, $before, 0;
-    local $/;
-    my $new = <$el> // '';
-    if ($new =~ /resuming normal operations/) { $restarted = 1; last }
-}
-ok t_cmp($restarted, 1, 'restart done');
+ok t_cmp(restart('HUP'), 1, 'restart done');
 sleep 0.5;
 ($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-lock2', numSignatures => 1,
     PIN => fixture()->{credentials}{'erin-lock2'}{pin}}, token => $erin);
