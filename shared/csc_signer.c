@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "csc_log.h"
 #include "csc_signer.h"
@@ -35,6 +36,9 @@
  * sick token; re-initialising the engine for it is rate-limited so one bad
  * credential cannot make every other key reload on each request. */
 #define LOAD_REINIT_INTERVAL_SEC 1
+/* Tries for one operation: a re-initialisation, then short waits for
+ * a token whose files another process is rewriting. */
+#define LOAD_ATTEMPTS 4
 
 /* Internal: an operation on a PKCS#11 key failed without a PKCS#11 return
  * value to tell whether the token or the request is at fault; handled like
@@ -503,7 +507,7 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
     int attempt;
 
     process_check();
-    for (attempt = 0; attempt < 2; attempt++) {
+    for (attempt = 0; attempt < LOAD_ATTEMPTS; attempt++) {
         entry_t *e;
         EVP_PKEY *k = NULL;
         unsigned long gen;
@@ -548,6 +552,12 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
              * not at the configuration: re-initialise at once. */
             hsm_recover(route, gen, loaded && rv == APR_EGENERAL, keyref,
                         why);
+        }
+        else if (!loaded && attempt + 1 < LOAD_ATTEMPTS) {
+            /* SoftHSM rewrites its token files when a process logs in, and
+             * a child starting at the same moment can miss the key; such a
+             * miss is gone a few milliseconds later. */
+            apr_sleep(apr_time_from_msec(10 * attempt * attempt));
         }
     }
     *errmsg = apr_psprintf(p, "PKCS#11 key %s unavailable (token missing, "
