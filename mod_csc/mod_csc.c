@@ -6,12 +6,35 @@
 #include <ap_mpm.h>
 #include <http_core.h>
 #include <http_protocol.h>
+#include <util_mutex.h>
 
 #include "csc_log.h"
 #include "csc_signer.h"
 #include "mod_csc.h"
 
 static server_rec *log_server;
+
+/* Serialises PKCS#11 key loading (token logins) across all children. */
+#define CSC_P11_MUTEX "csc-pkcs11"
+static apr_global_mutex_t *p11_mutex;
+
+static void p11_lock(void *baton)
+{
+    apr_global_mutex_t **m = baton;
+
+    if (*m) {
+        apr_global_mutex_lock(*m);
+    }
+}
+
+static void p11_unlock(void *baton)
+{
+    apr_global_mutex_t **m = baton;
+
+    if (*m) {
+        apr_global_mutex_unlock(*m);
+    }
+}
 
 /* The core logs through this, so LogLevel csc:debug applies to it. */
 static void log_bridge(void *baton, const char *file, int line, int level,
@@ -30,7 +53,9 @@ static int csc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)ptemp;
     memset(&mod_csc_global, 0, sizeof(mod_csc_global));
     mod_csc_global.state_slots = CSC_UNSET;
-    return OK;
+    /* the admin's Mutex directive applies to it ("Mutex ... csc-pkcs11") */
+    return ap_mutex_register(pconf, CSC_P11_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
+           == APR_SUCCESS ? OK : !OK;
 }
 
 /* The token PIN is read once by the parent, kept in memory only, and
@@ -86,7 +111,7 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     const char *path, *err = NULL;
     void *started = NULL;
     int flags = 0, slots;
-    csc_signer_conf_t signer_conf = {NULL, NULL};
+    csc_signer_conf_t signer_conf = {NULL, NULL, NULL, NULL, NULL};
     apr_status_t rv;
 
     (void)plog;
@@ -124,7 +149,15 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    rv = ap_global_mutex_create(&p11_mutex, NULL, CSC_P11_MUTEX, NULL, s,
+                                pconf, 0);
+    if (rv != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;   /* httpd has logged why */
+    }
     signer_conf.pkcs11_module = mod_csc_global.pkcs11_module;
+    signer_conf.load_lock = p11_lock;
+    signer_conf.load_unlock = p11_unlock;
+    signer_conf.lock_baton = &p11_mutex;
     rv = csc_signer_global_conf(&signer_conf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot configure the "
@@ -138,9 +171,17 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void csc_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    (void)s;
     if (mod_csc_kv) {
         csc_kv_child_init(mod_csc_kv, pchild);
+    }
+    if (p11_mutex
+        && apr_global_mutex_child_init(&p11_mutex,
+                                       apr_global_mutex_lockfile(p11_mutex),
+                                       pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "cannot attach the "
+                     CSC_P11_MUTEX " mutex: PKCS#11 key loads are not "
+                     "serialised in this child");
+        p11_mutex = NULL;
     }
     /* PKCS#11 sessions are never carried across fork: each child opens
      * its own on first use */

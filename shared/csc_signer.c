@@ -422,6 +422,11 @@ static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, apr_pool_t *p,
 
     pthread_mutex_lock(&e->lock);
     if (!e->pkey) {
+        int locked = e->hsm && conf.load_lock;
+
+        if (locked) {
+            conf.load_lock(conf.lock_baton);
+        }
         ERR_clear_error();
         switch (e->route) {
         case ROUTE_ENGINE:
@@ -433,6 +438,9 @@ static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, apr_pool_t *p,
         case ROUTE_FILE:
             rv = csc_signer_soft_load(e->target, &e->pkey, p, errmsg);
             break;
+        }
+        if (locked) {
+            conf.load_unlock(conf.lock_baton);
         }
     }
     if (rv == APR_SUCCESS && e->pkey) {
@@ -826,6 +834,9 @@ apr_status_t csc_signer_global_conf(const csc_signer_conf_t *c)
     pin_free((char *)conf.pkcs11_pin);
     conf.pkcs11_module = module;
     conf.pkcs11_pin = pin;
+    conf.load_lock = c->load_lock && c->load_unlock ? c->load_lock : NULL;
+    conf.load_unlock = c->load_unlock;
+    conf.lock_baton = c->lock_baton;
     /* Always, not only on change: after a graceful restart this file's
      * statics are fresh but the engine in libcrypto kept the old settings. */
     drop_hsm_keys();

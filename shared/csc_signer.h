@@ -66,6 +66,13 @@ typedef struct {
                                  * libp11's default (p11-kit-proxy) */
     const char *pkcs11_pin;     /* user PIN for engine: and provider: keys;
                                  * NULL: none (no prompt is ever shown) */
+    /* Optional lock shared by all processes of the server, held while a
+     * process loads a PKCS#11 key (which logs in to the token).  SoftHSM2
+     * rewrites its token files at login, and children that start together
+     * otherwise miss the key now and then.  NULL: no locking. */
+    void (*load_lock)(void *baton);
+    void (*load_unlock)(void *baton);
+    void *lock_baton;
 } csc_signer_conf_t;
 
 /* Process-wide settings, copied.  Call in the parent before children start

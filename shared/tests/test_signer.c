@@ -575,7 +575,7 @@ static void test_soft(apr_pool_t *p)
     };
     key_t_ keys[5];
     EVP_PKEY *priv[5];
-    csc_signer_conf_t conf = { NULL, NULL };
+    csc_signer_conf_t conf = { NULL, NULL, NULL, NULL, NULL };
     const char *err;
     int i;
 
