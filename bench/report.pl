@@ -1,0 +1,436 @@
+#!/usr/bin/perl
+# Turns DIR/runs.jsonl and DIR/facts.json (written by bench/run.sh) into
+# DIR/results.json, DIR/results.md and DIR/chart.dat (gnuplot input).
+#
+#   perl bench/report.pl DIR
+#
+# Medians are quoted; the spread is the min..max over the repetitions.
+# Every ratio divides a median by a median; the per-repetition ratios give
+# its spread.  Targets are reported (PASS/MISS), never asserted: the exit
+# status is non-zero only when the input is unusable.
+use strict;
+use warnings;
+use JSON::PP;
+
+my $dir = shift @ARGV or die "usage: report.pl DIR\n";
+my $json = JSON::PP->new->canonical->pretty;
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or die "report.pl: cannot read $f: $!\n";
+    local $/;
+    return scalar <$fh>;
+}
+
+my $facts = decode_json(slurp("$dir/facts.json"));
+my @runs = map { decode_json($_) } grep { /\S/ } split /\n/,
+    slurp("$dir/runs.jsonl");
+
+sub median {
+    my @v = sort { $a <=> $b } @_;
+    return undef unless @v;
+    my $n = @v;
+    return $n % 2 ? $v[$n / 2] : ($v[$n / 2 - 1] + $v[$n / 2]) / 2;
+}
+sub minmax {
+    my @v = sort { $a <=> $b } @_;
+    return @v ? ($v[0], $v[-1]) : (undef, undef);
+}
+sub stat_of {
+    my @v = @_;
+    my ($lo, $hi) = minmax(@v);
+    return { median => median(@v), min => $lo, max => $hi,
+             reps => [@v] };
+}
+
+# ---- raw rates ---------------------------------------------------------------
+# Measured once per repetition of each MPM block (rep 1..n), plus the
+# informational forked-process runs (mpm "-").
+my (%raw_list, %raw, %raw_at, %rawcpu_list, %raw_cpu);
+for my $r (grep { $_->{kind} eq 'raw' } @runs) {
+    push @{ $raw_list{ $r->{name} } }, $r->{result}{rate};
+    push @{ $rawcpu_list{ $r->{name} } }, $r->{result}{cpu_us_per_op}
+        if $r->{result}{cpu_us_per_op};
+    $raw_at{ $r->{mpm} // '-' }{ $r->{rep} }{ $r->{name} } = $r->{result}{rate};
+}
+$raw{$_} = stat_of(@{ $raw_list{$_} }) for keys %raw_list;
+$raw_cpu{$_} = median(@{ $rawcpu_list{$_} }) for keys %rawcpu_list;
+die "report.pl: raw rates missing\n"
+    unless $raw{rsa} && $raw{ec} && $raw{pin};
+sub flow_bound { my ($s, $p) = @_; return 1 / (1 / $s + 1 / $p); }
+my $flow_raw = flow_bound($raw{rsa}{median}, $raw{pin}{median});
+
+# the raw rate a scenario is compared with, in one repetition
+sub raw_of {
+    my ($m, $rep, $name) = @_;
+    my $at = $raw_at{$m}{$rep} || {};
+    my $get = sub { $at->{ $_[0] } // $raw{ $_[0] }{median} };
+    return $get->('rsa') if $name eq 'rsa';
+    return $get->('ec') if $name eq 'ec';
+    return flow_bound($get->('rsa'), $get->('pin'));
+}
+
+# ---- scenarios -----------------------------------------------------------------
+my %desc = (
+    a     => 'signHash, 1 hash, RSA-2048',
+    b     => 'signHash, 1 hash, ECDSA P-256',
+    c     => 'signHash, batch of 32 hashes, RSA-2048',
+    d     => 'authorize (PIN) + signHash, RSA-2048',
+    e     => 'info (GET): module HTTP floor',
+    f     => 'static 1 KiB file: httpd floor',
+    a_tls => 'signHash, 1 hash, RSA-2048, over TLS',
+);
+my @order = qw(a b c d e f a_tls);
+# what each ratio divides by (raw: rsa, ec or flow; e: scenario f), its
+# target (undef: informational), and the signatures per request and HTTP
+# requests per signature for the HTTP-floor bound
+my %ratio = (
+    a     => { over => 'raw RSA-2048 signing', raw => 'rsa', target => 0.85,
+               req_per_sig => 1 },
+    b     => { over => 'raw ECDSA P-256 signing', raw => 'ec', target => 0.60,
+               req_per_sig => 1 },
+    c     => { over => 'raw RSA-2048 signing', raw => 'rsa', target => 0.95,
+               req_per_sig => 1 / 32 },
+    d     => { over => '1/(1/raw sign + 1/raw PIN)', raw => 'flow',
+               target => 0.80, req_per_sig => 2 },
+    e     => { over => 'static 1 KiB (same MPM)', target => 0.80 },
+    a_tls => { over => 'raw RSA-2048 signing', raw => 'rsa',
+               req_per_sig => 1 },
+);
+
+my (%res, @mpms, %seen_mpm, %warm_errors);
+for my $r (grep { $_->{kind} eq 'wrk' } @runs) {
+    my $m = $r->{mpm};
+    push @mpms, $m unless $seen_mpm{$m}++;
+    my $x = $r->{result};
+    my $s = $x->{duration_us} / 1e6;
+    my $e = $x->{errors};
+    my $errs = $e->{connect} + $e->{read} + $e->{write} + $e->{timeout};
+    if ($r->{rep} == 0) {
+        $warm_errors{$m}{ $r->{scenario} } = $x->{non200} + $errs
+            if $x->{non200} + $errs;
+        next;
+    }
+    next if $r->{scenario} eq 'mem';
+    my $t = $res{$m}{ $r->{scenario} } //= {};
+    push @{ $t->{rep} }, $r->{rep};
+    push @{ $t->{rps} }, $x->{requests} / $s;
+    push @{ $t->{sps} }, $x->{signatures} / $s;
+    push @{ $t->{p50} }, $x->{latency_us}{p50} / 1000;
+    push @{ $t->{p99} }, $x->{latency_us}{p99} / 1000;
+    if (defined $r->{server_cpu_s} && $x->{requests}) {
+        push @{ $t->{cpu_req} }, $r->{server_cpu_s} * 1e6 / $x->{requests};
+        push @{ $t->{cpu_sig} }, $r->{server_cpu_s} * 1e6 / $x->{signatures}
+            if $x->{signatures};
+        push @{ $t->{wrk_cpu_req} },
+            ($r->{client_cpu_s} // 0) * 1e6 / $x->{requests};
+    }
+    $t->{non200} += $x->{non200};
+    $t->{socket_errors} += $errs;
+    $t->{requests} += $x->{requests};
+}
+
+my (%out_mpm, @targets);
+for my $m (@mpms) {
+    my $f = $res{$m}{f};
+    my %f_at;
+    @f_at{ @{ $f->{rep} } } = @{ $f->{rps} } if $f;
+    my $f_med = $f ? median(@{ $f->{rps} }) : undef;
+    for my $sc (@order) {
+        my $t = $res{$m}{$sc} or next;
+        my %o = (
+            description       => $desc{$sc},
+            requests_per_s    => stat_of(@{ $t->{rps} }),
+            signatures_per_s  => stat_of(@{ $t->{sps} }),
+            latency_p50_ms    => stat_of(@{ $t->{p50} }),
+            latency_p99_ms    => stat_of(@{ $t->{p99} }),
+            server_cpu_us_per_request => median(@{ $t->{cpu_req} || [] }),
+            server_cpu_us_per_signature => median(@{ $t->{cpu_sig} || [] }),
+            wrk_cpu_us_per_request => median(@{ $t->{wrk_cpu_req} || [] }),
+            non200            => $t->{non200},
+            socket_errors     => $t->{socket_errors},
+            requests          => $t->{requests},
+        );
+        my $rd = $ratio{$sc};
+        my @per_rep;
+        for my $i (0 .. $#{ $t->{rep} }) {
+            my $rep = $t->{rep}[$i];
+            if (!$rd) {
+                next;
+            }
+            elsif ($sc eq 'e') {
+                push @per_rep, $t->{rps}[$i] / $f_at{$rep} if $f_at{$rep};
+            }
+            else {
+                push @per_rep, $t->{sps}[$i] / raw_of($m, $rep, $rd->{raw});
+            }
+        }
+        if (@per_rep) {
+            my $med = median(@per_rep);
+            my ($lo, $hi) = minmax(@per_rep);
+            $o{ratio} = { median => $med, min => $lo, max => $hi,
+                          over => $rd->{over} };
+            if ($rd->{req_per_sig} && $f_med) {
+                # the ratio a module costing no more CPU per request than
+                # a static file would reach, CPU costs adding up
+                my $raw_med = median(map { raw_of($m, $_, $rd->{raw}) }
+                                     @{ $t->{rep} });
+                $o{ratio}{http_floor_bound} =
+                    (1 / $raw_med)
+                    / (1 / $raw_med + $rd->{req_per_sig} / $f_med);
+            }
+            if (defined $rd->{target}) {
+                my $pass = $med >= $rd->{target} ? JSON::PP::true
+                                                 : JSON::PP::false;
+                $o{ratio}{target} = $rd->{target};
+                $o{ratio}{pass} = $pass;
+                push @targets, { mpm => $m, scenario => $sc, ratio => $med,
+                                 target => $rd->{target}, pass => $pass };
+            }
+        }
+        # the same comparison in CPU time, which other load barely moves
+        my $raw_cpu = !$rd || !$rd->{raw} ? undef
+            : $rd->{raw} eq 'flow' && $raw_cpu{rsa} && $raw_cpu{pin}
+                ? $raw_cpu{rsa} + $raw_cpu{pin}
+            : $raw_cpu{ $rd->{raw} };
+        if ($raw_cpu && $o{server_cpu_us_per_signature}) {
+            $o{raw_cpu_us_per_signature} = $raw_cpu;
+            $o{cpu_ratio} = $raw_cpu / $o{server_cpu_us_per_signature};
+        }
+        elsif ($sc eq 'e' && $f && $o{server_cpu_us_per_request}) {
+            my $fc = median(@{ $f->{cpu_req} || [] });
+            $o{cpu_ratio} = $fc / $o{server_cpu_us_per_request} if $fc;
+        }
+        $out_mpm{$m}{scenarios}{$sc} = \%o;
+    }
+    $out_mpm{$m}{warmup_errors} = $warm_errors{$m} || {};
+}
+
+# ---- memory -----------------------------------------------------------------------
+sub parse_rss {
+    my %h;
+    for (split ' ', $_[0] // '') {
+        my ($pid, $kib) = split /:/;
+        $h{$pid} = $kib;
+    }
+    return \%h;
+}
+my %mem_done;     # requests the memory run really completed
+for my $r (grep { $_->{kind} eq 'wrk' && $_->{scenario} eq 'mem' } @runs) {
+    $mem_done{ $r->{mpm} } = $r->{result}{ok};
+}
+for my $r (grep { $_->{kind} eq 'memory' } @runs) {
+    my ($b, $a) = (parse_rss($r->{before}), parse_rss($r->{after}));
+    my ($tb, $ta) = (0, 0);
+    $tb += $_ for values %$b;
+    $ta += $_ for values %$a;
+    my $same = join(',', sort keys %$b) eq join(',', sort keys %$a);
+    my $growth = $tb ? ($ta - $tb) / $tb * 100 : undef;
+    my ($maxb) = (minmax(values %$b))[1];
+    my ($maxa) = (minmax(values %$a))[1];
+    $out_mpm{ $r->{mpm} }{memory} = {
+        requests => $mem_done{ $r->{mpm} } // 0,
+        requests_asked => $r->{requests},
+        children_before => scalar(keys %$b),
+        children_after => scalar(keys %$a),
+        same_children => $same ? JSON::PP::true : JSON::PP::false,
+        rss_total_kib_before => $tb,
+        rss_total_kib_after => $ta,
+        rss_max_child_kib_before => $maxb,
+        rss_max_child_kib_after => $maxa,
+        growth_percent => $growth,
+        target_percent => 5,
+        pass => (defined $growth && $growth < 5 && $same)
+            ? JSON::PP::true : JSON::PP::false,
+    };
+}
+
+my %all = (
+    facts => $facts,
+    raw => \%raw,
+    flow_raw_rate => $flow_raw,
+    mpm => \%out_mpm,
+    targets => \@targets,
+);
+open my $jf, '>', "$dir/results.json" or die "$dir/results.json: $!\n";
+print $jf $json->encode(\%all);
+close $jf;
+
+# ---- Markdown ------------------------------------------------------------------------
+sub n {
+    my ($v, $fmt) = @_;
+    return defined $v ? sprintf($fmt // '%.0f', $v) : '-';
+}
+sub spread {
+    my ($s, $fmt) = @_;
+    $fmt //= '%.0f';
+    return '-' unless $s && defined $s->{median};
+    return n($s->{median}, $fmt) if @{ $s->{reps} || [1] } < 2;
+    return sprintf("$fmt ($fmt–$fmt)", $s->{median}, $s->{min}, $s->{max});
+}
+
+my @md;
+push @md, "# mod_csc benchmark ($facts->{mode} mode)", '';
+push @md, sprintf('%s; %s rep(s) × %s s per scenario after a %s s warm-up; '
+    . 'wrk %s threads, %s keep-alive connections, 127.0.0.1. '
+    . 'Medians, with min–max over the repetitions in brackets.',
+    $facts->{date}, $facts->{reps}, $facts->{duration_s},
+    $facts->{warmup_s}, $facts->{wrk_threads}, $facts->{connections}), '';
+push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
+    . "iterations** (as stored by csc-admin set-pin).", '';
+
+push @md, '## Raw rates (outside httpd, same keys, same signer code)', '';
+push @md, 'Measured before each repetition of each MPM (httpd idle); '
+    . 'median and range over all of them.', '';
+push @md, '| what | per second | shape |', '|---|---:|---|';
+my %raw_label = (
+    rsa => 'RSA-2048 sign (csc_signer_sign, SoftHSM2)',
+    ec => 'ECDSA P-256 sign (csc_signer_sign, SoftHSM2)',
+    pin => "PIN verify (csc_pin_verify, $facts->{pin_iterations} it.)",
+    'rsa-procs' => 'RSA-2048 sign, forked processes (information)',
+    'ec-procs' => 'ECDSA P-256 sign, forked processes (information)',
+);
+for my $k (qw(rsa ec pin rsa-procs ec-procs)) {
+    next unless $raw{$k};
+    my $shape = $k =~ /procs/ ? "$facts->{raw_threads} processes"
+                              : "$facts->{raw_threads} threads, 1 process";
+    push @md, "| $raw_label{$k} | " . spread($raw{$k}) . " | $shape |";
+}
+push @md, sprintf('| full flow bound 1/(1/sign + 1/PIN) | %.1f | computed |',
+                  $flow_raw), '';
+
+push @md, '## Scenarios', '';
+push @md, '| scenario | MPM | requests/s | signatures/s | p50 ms | p99 ms '
+    . '| ratio | ratio of | target | result | HTTP-floor bound |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---|---:|';
+for my $sc (@order) {
+    for my $m (@mpms) {
+        my $o = $out_mpm{$m}{scenarios}{$sc} or next;
+        my $r = $o->{ratio};
+        my ($ratio, $of, $tg, $pf, $bd) = ('-', '-', '-', '-', '-');
+        if ($r) {
+            $ratio = ($r->{min} // $r->{median}) != ($r->{max} // $r->{median})
+                ? sprintf('%.2f (%.2f–%.2f)', $r->{median}, $r->{min},
+                          $r->{max})
+                : sprintf('%.2f', $r->{median});
+            $of = $r->{over};
+            $bd = sprintf('%.2f', $r->{http_floor_bound})
+                if defined $r->{http_floor_bound};
+            if (defined $r->{target}) {
+                $tg = sprintf('≥ %.2f', $r->{target});
+                $pf = $r->{pass} ? 'PASS' : '**MISS**';
+            }
+            else {
+                $pf = 'info';
+            }
+        }
+        my $sigs = $sc =~ /^[ef]$/ ? '-' : spread($o->{signatures_per_s});
+        push @md, "| $sc: $o->{description} | $m | "
+            . spread($o->{requests_per_s}) . " | $sigs | "
+            . spread($o->{latency_p50_ms}, '%.1f') . ' | '
+            . spread($o->{latency_p99_ms}, '%.1f')
+            . " | $ratio | $of | $tg | $pf | $bd |";
+    }
+}
+push @md, '';
+push @md, 'Ratios pair each repetition with the raw rate measured right '
+    . 'before it (median and range over the repetitions).  Scenario d '
+    . 'counts both requests (authorize and signHash) in requests/s and in '
+    . 'the latencies; signatures/s is completed flows.  **HTTP-floor bound**: '
+    . 'the ratio a module that cost no more CPU per request than the static '
+    . 'file of scenario f would reach on this machine (CPU costs add up: '
+    . 'bound = (1/raw) / (1/raw + requests per signature / static rate)); '
+    . 'wrk shares the cores, so the floor includes the load generator.', '';
+
+push @md, '## CPU cost', '';
+push @md, 'CPU time (user + system) of all httpd processes during each '
+    . 'measured run, per request and per signature (median over the '
+    . 'repetitions), against the CPU time per operation of the raw runs.  '
+    . '**CPU ratio** = raw CPU per signature ÷ httpd CPU per signature '
+    . '(d: raw sign + raw PIN per flow; e: static file ÷ info per request): '
+    . 'the throughput ratio the module would reach if httpd had the cores '
+    . 'to itself.  Unlike the rates it hardly depends on other load.', '';
+push @md, '| scenario | MPM | httpd CPU µs/request | httpd CPU µs/signature '
+    . '| raw CPU µs/signature | CPU ratio | wrk CPU µs/request |',
+    '|---|---|---:|---:|---:|---:|---:|';
+for my $sc (@order) {
+    for my $m (@mpms) {
+        my $o = $out_mpm{$m}{scenarios}{$sc} or next;
+        push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $sc, $m,
+            n($o->{server_cpu_us_per_request}, '%.0f'),
+            n($o->{server_cpu_us_per_signature}, '%.0f'),
+            n($o->{raw_cpu_us_per_signature}, '%.0f'),
+            n($o->{cpu_ratio}, '%.2f'),
+            n($o->{wrk_cpu_us_per_request}, '%.0f'));
+    }
+}
+push @md, '';
+
+push @md, '## Memory', '';
+my $mem_key = ($facts->{memory_key} // 'ec') eq 'rsa' ? 'RSA-2048'
+                                                     : 'ECDSA P-256';
+push @md, "signHash requests with one hash, $mem_key key; RSS summed over "
+    . 'all httpd children, measured after a warm-up and after the run.', '';
+push @md, '| MPM | signHash requests | children | RSS total before | '
+    . 'after | growth | largest child before → after | target | result |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|';
+for my $m (@mpms) {
+    my $x = $out_mpm{$m}{memory} or next;
+    push @md, sprintf('| %s | %d | %d%s | %.1f MiB | %.1f MiB | %s | '
+        . '%.1f → %.1f MiB | < 5%% | %s |',
+        $m, $x->{requests}, $x->{children_after},
+        $x->{same_children} ? '' : ' (changed!)',
+        $x->{rss_total_kib_before} / 1024, $x->{rss_total_kib_after} / 1024,
+        defined $x->{growth_percent}
+            ? sprintf('%+.2f%%', $x->{growth_percent}) : '-',
+        ($x->{rss_max_child_kib_before} // 0) / 1024,
+        ($x->{rss_max_child_kib_after} // 0) / 1024,
+        $x->{pass} ? 'PASS' : '**MISS**');
+}
+push @md, '';
+
+my @warm;
+for my $m (@mpms) {
+    my $w = $out_mpm{$m}{warmup_errors};
+    push @warm, map { "$m/$_: $w->{$_}" } sort keys %$w;
+}
+if (@warm) {
+    push @md, '**Warm-up errors** (not counted in the results; see '
+        . 'error_log.*): ' . join(', ', @warm), '';
+}
+
+push @md, '## Machine', '';
+for my $k (qw(cpu cores memory kernel httpd openssl softhsm wrk commit user
+               loadavg_start loadavg_end)) {
+    push @md, "- $k: $facts->{$k}" if defined $facts->{$k};
+}
+my ($l1) = split ' ', $facts->{loadavg_start} // '0';
+if ($l1 > 0.5 * ($facts->{cores} || 1)) {
+    push @md, '', "**Warning:** the load average was $l1 when the run "
+        . "started on $facts->{cores} cores: other work competed for the "
+        . 'CPU and the figures are noisy.';
+}
+push @md, '';
+open my $mf, '>', "$dir/results.md" or die "$dir/results.md: $!\n";
+print $mf join("\n", @md);
+close $mf;
+
+# ---- gnuplot data: one row per scenario with a target ----------------------
+open my $cf, '>', "$dir/chart.dat" or die "$dir/chart.dat: $!\n";
+# columns: scenario, then median min max per MPM (in @mpms order), target
+for my $sc (qw(a b c d e a_tls)) {
+    my @cols;
+    for my $m (@mpms) {
+        my $r = $out_mpm{$m}{scenarios}{$sc}{ratio};
+        push @cols, $r ? sprintf('%.4f %.4f %.4f', $r->{median},
+                                 $r->{min} // $r->{median},
+                                 $r->{max} // $r->{median})
+                       : 'NaN NaN NaN';
+    }
+    my $tg = $ratio{$sc}{target};
+    push @cols, defined $tg ? $tg : 'NaN';
+    print $cf "\"$sc\" @cols\n";
+}
+close $cf;
+print join("\n", @md), "\n";
+exit 0;

@@ -1,0 +1,528 @@
+#!/bin/bash
+# mod_csc benchmark: signing throughput and latency through the module, as
+# ratios to the raw rate of the same keys measured in the same run.
+#
+#   bench/run.sh [--smoke] [--mpm event|prefork|both] [--out DIR]
+#                [--pin-iterations N] [--scenarios "a b ... mem"]
+#                [--mem-key ec|rsa] [--keep]
+#
+# Builds what it needs, creates a throw-away SoftHSM2 token and credential
+# store, then for each MPM starts a private httpd on 127.0.0.1 and, in each
+# repetition, measures the raw signing and PIN-verification rates
+# (bench/rawsign.c) and drives every scenario with wrk.  Writes results.json,
+# results.md and (with gnuplot) results.png to DIR (default bench/results).
+# See bench/README.md.
+#
+# Exit status: 0 when the harness worked (whether or not the targets were
+# met: targets are reported, not asserted), 1 when it broke (server did not
+# start, a scenario saw errors or non-200 responses, a child crashed),
+# 2 on usage errors or missing tools.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bench=$top/bench
+mode=full
+mpms="event prefork"
+out=$bench/results
+pin_iterations=""
+keep=0
+all_scenarios="a b c d e f a_tls"
+mem_key=ec
+scenarios="$all_scenarios mem"
+
+usage() {         # usage [STATUS]
+    sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+    exit "${1:-2}"
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+        --smoke) mode=smoke ;;
+        --full) mode=full ;;
+        --mpm)
+            [ $# -ge 2 ] || usage
+            case $2 in
+                event|prefork) mpms=$2 ;;
+                both) mpms="event prefork" ;;
+                *) usage ;;
+            esac
+            shift ;;
+        --out) [ $# -ge 2 ] || usage; out=$2; shift ;;
+        --pin-iterations) [ $# -ge 2 ] || usage; pin_iterations=$2; shift ;;
+        --scenarios) [ $# -ge 2 ] || usage; scenarios=$2; shift ;;
+        --mem-key)
+            [ $# -ge 2 ] || usage
+            case $2 in ec|rsa) mem_key=$2 ;; *) usage ;; esac
+            shift ;;
+        --keep) keep=1 ;;
+        -h|--help) usage 0 ;;
+        *) echo "run.sh: unknown option $1" >&2; usage ;;
+    esac
+    shift
+done
+
+# --scenarios selects a subset (for profiling); "mem" is the memory run
+run_mem=0
+sel=""
+for sc in $scenarios; do
+    case " $all_scenarios mem " in
+        *" $sc "*) ;;
+        *) echo "run.sh: unknown scenario $sc" >&2; exit 2 ;;
+    esac
+    if [ "$sc" = mem ]; then run_mem=1; else sel="$sel $sc"; fi
+done
+scenarios=$sel
+
+# --- parameters of the two modes --------------------------------------------
+ncpu=$(nproc)
+conns=50                    # wrk connections (keep-alive)
+wrk_threads=2
+if [ "$mode" = full ]; then
+    reps=3; dur=10; warm=3; raw_secs=5; mem_requests=200000
+else
+    reps=1; dur=2; warm=2; raw_secs=1; mem_requests=3000
+fi
+sighash_max=100000          # csc-admin's largest --multisign: one SAD's budget
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+harness_failed=0
+fail() { log "FAILURE: $*"; harness_failed=1; }
+
+for tool in wrk curl openssl perl gcc softhsm2-util htpasswd sqlite3 \
+            /usr/sbin/apache2; do
+    command -v "$tool" >/dev/null 2>&1 || {
+        echo "run.sh: $tool is missing (apt-get install wrk curl" \
+             "apache2 apache2-utils softhsm2 sqlite3 gcc)" >&2
+        exit 2
+    }
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out"/results.json "$out"/results.md "$out"/results.png \
+      "$out"/runs.jsonl "$out"/facts.json
+runs=$out/runs.jsonl
+: > "$runs"
+# the box is shared with the load generator and whatever else runs: the
+# load average goes into the report so that a noisy run can be recognised
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- work area, owned by an unprivileged user when run as root --------------
+# httpd children and every other PKCS#11 user must be able to read and write
+# the token (libp11 re-initialises in each child), so all of them run as the
+# same user: nobody when started as root.
+W=$(mktemp -d /tmp/csc-bench.XXXXXX)
+chmod 755 "$W"
+if [ "$(id -u)" = 0 ]; then
+    buser=${BENCH_USER:-nobody}
+    as_user() { runuser -u "$buser" -- env "$@"; }
+else
+    buser=$(id -un)
+    as_user() { env "$@"; }
+fi
+httpd_pid=""
+cleanup() {
+    stop_httpd || true
+    if [ "$keep" = 1 ]; then
+        log "work directory kept: $W"
+    else
+        rm -rf "$W"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- build ---------------------------------------------------------------------
+log "building (tools/build.sh)"
+sh "$top/tools/build.sh" >"$W/build.log" 2>&1 \
+    || { tail -30 "$W/build.log" >&2; die "build failed"; }
+module=$top/mod_csc/.libs/mod_csc.so
+libcsc=$top/shared/.libs/libcsc.a
+[ -f "$module" ] && [ -f "$libcsc" ] || die "build produced no $module / $libcsc"
+# Private copies: a rebuild in the tree during the run must neither change
+# what is measured nor pull the module from under a running httpd.
+mkdir -p "$W/bin"
+cp "$module" "$W/bin/mod_csc.so"
+cp "$libcsc" "$W/bin/libcsc.a"
+module=$W/bin/mod_csc.so
+libcsc=$W/bin/libcsc.a
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
+if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; then
+    commit="$commit+local changes in shared/ or mod_csc/"
+fi
+deps="apr-1 apr-util-1 libcrypto jansson liboath"
+# shellcheck disable=SC2046
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" \
+    $(pkg-config --cflags $deps) "$bench/rawsign.c" "$libcsc" \
+    $(pkg-config --libs $deps) -lpthread -o "$W/bin/rawsign" \
+    || die "cannot compile bench/rawsign.c"
+admin=$top/tools/csc-admin
+if [ ! -x "$admin" ]; then
+    # not (yet) part of the build: compile it the same way
+    # shellcheck disable=SC2046
+    gcc -std=c11 -D_GNU_SOURCE -O2 -I"$top/shared" -I"$top/tools" \
+        $(pkg-config --cflags $deps p11-kit-1) "$top"/tools/*.c "$libcsc" \
+        $(pkg-config --libs $deps) -ldl -lpthread -o "$W/bin/csc-admin" \
+        2>"$W/admin-build.log" \
+        || { tail -20 "$W/admin-build.log" >&2; die "cannot build csc-admin"; }
+    admin=$W/bin/csc-admin
+fi
+
+# --- token, credentials, TLS certificate ---------------------------------------
+p11mod=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
+[ -r "$p11mod" ] || die "SoftHSM2 module $p11mod missing"
+mkdir -p "$W/tokens" "$W/srv/htdocs" "$W/srv/logs" "$W/srv/run"
+cat > "$W/softhsm2.conf" <<EOF
+directories.tokendir = $W/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+EOF
+token_pin=$(openssl rand -hex 8)
+printf '%s\n' "$token_pin" > "$W/token.pin"
+user_pin=$(printf '%06d' $(( (RANDOM * 32768 + RANDOM) % 1000000 )))
+printf '%s\n' "$user_pin" > "$W/user.pin"
+bench_pw=$(openssl rand -hex 12)
+htpasswd -bc "$W/htpasswd" bench "$bench_pw" 2>/dev/null
+head -c 1024 /dev/urandom | base64 -w 64 | head -c 1024 > "$W/srv/htdocs/1k.txt"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$W/tls.key" -out "$W/tls.pem" -days 2 -subj /CN=127.0.0.1 \
+    -addext basicConstraints=critical,CA:FALSE \
+    -addext subjectAltName=IP:127.0.0.1 \
+    2>/dev/null
+chmod 600 "$W/token.pin" "$W/user.pin" "$W/tls.key"
+chown -R "$buser" "$W"
+
+envs=(SOFTHSM2_CONF="$W/softhsm2.conf" CSC_PKCS11_PIN="$token_pin")
+store=sqlite3:$W/csc.db
+adm() { as_user "${envs[@]}" "$admin" --store "$store" \
+            --pkcs11-module "$p11mod" "$@"; }
+log "creating the SoftHSM2 token and credentials (as $buser)"
+as_user "${envs[@]}" softhsm2-util --init-token --free --label bench \
+    --so-pin "$(openssl rand -hex 8)" --pin "$token_pin" >/dev/null
+adm ca-create --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
+    --subject "CN=mod_csc bench CA" --days 30 >/dev/null
+adm init >/dev/null
+pin_opt=()
+[ -n "$pin_iterations" ] && pin_opt=(--pin-iterations "$pin_iterations")
+for c in "rsa rsa:2048" "ec ec:P-256"; do
+    set -- $c
+    adm create --id "$1" --owner bench --generate "$2" --token-label bench \
+        --subject "CN=bench $1" --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
+        --days 30 --multisign "$sighash_max" >/dev/null
+    adm set-pin --id "$1" --pin-file "$W/user.pin" "${pin_opt[@]}" >/dev/null
+done
+keyref() {
+    adm show "$1" --json | perl -MJSON::PP -0e \
+        'print decode_json(<STDIN>)->{key_ref}'
+}
+rsa_ref=$(keyref rsa)
+ec_ref=$(keyref ec)
+# the cost actually stored, read back rather than assumed
+pin_cost=$(sqlite3 "$W/csc.db" \
+    "select pin_hash from csc_credential where id='rsa'" | cut -d'$' -f2)
+[ -n "$pin_cost" ] || die "cannot read the PIN hash cost from the store"
+log "keys: rsa=$rsa_ref ec=$ec_ref; PIN hash cost $pin_cost iterations"
+
+oid_rsa=1.2.840.113549.1.1.11
+oid_ec=1.2.840.10045.4.3.2
+
+# --- raw rates, outside httpd ----------------------------------------------------
+record() {  # record JSON-OBJECT: one line of runs.jsonl
+    printf '%s\n' "$1" >> "$runs"
+}
+raw() {     # raw NAME MPM REP ARGS...: one rawsign run
+    local name=$1 mpm=$2 rep=$3 res
+    shift 3
+    res=$(as_user "${envs[@]}" "$W/bin/rawsign" "$@" --seconds "$raw_secs" \
+          2>>"$W/rawsign.err") \
+        || { tail -5 "$W/rawsign.err" >&2; die "rawsign $name failed"; }
+    record "{\"kind\":\"raw\",\"name\":\"$name\",\"mpm\":\"$mpm\",\"rep\":$rep,\"result\":$res}"
+    log "raw $name ($mpm rep $rep): $(printf '%s' "$res" | perl -MJSON::PP -0e \
+        '$r=decode_json(<STDIN>); printf "%.1f/s", $r->{rate}')"
+}
+sign_args=(--module "$p11mod" --pin-file "$W/token.pin" --threads "$ncpu")
+# The raw rates are measured once per repetition, right before its
+# scenarios (httpd idle), and each ratio pairs a scenario with the raw rate
+# of its own repetition: load from elsewhere on the machine then shifts
+# both sides alike.
+raw_set() {     # raw_set MPM REP
+    raw rsa "$1" "$2" sign --keyref "$rsa_ref" --algo "$oid_rsa" \
+        "${sign_args[@]}"
+    raw ec "$1" "$2" sign --keyref "$ec_ref" --algo "$oid_ec" "${sign_args[@]}"
+    raw pin "$1" "$2" pin --iterations "$pin_cost" --threads "$ncpu"
+}
+if [ "$mode" = full ]; then
+    # for the reader: the same signing in forked processes (prefork's shape)
+    raw rsa-procs - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
+        "${sign_args[@]}" --procs
+    raw ec-procs - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
+        "${sign_args[@]}" --procs
+fi
+
+# --- httpd ---------------------------------------------------------------------------
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 30000))
+        [ -z "$(ss -Htln "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return; }
+    done
+}
+port=$(free_port)
+tlsport=$(free_port)
+while [ "$tlsport" = "$port" ]; do tlsport=$(free_port); done
+sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
+    -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
+    "$bench/httpd.conf.in" > "$W/srv/httpd.conf"
+chown -R "$buser" "$W/srv"
+conf=$W/srv/httpd.conf
+base=http://127.0.0.1:$port
+tlsbase=https://127.0.0.1:$tlsport
+
+start_httpd() {     # start_httpd MPM
+    local def=() i
+    [ "$1" = prefork ] && def=(-DPREFORK)
+    rm -f "$W/srv/run/httpd.pid"
+    rm -f "$W/srv/logs/error_log"
+    as_user "${envs[@]}" /usr/sbin/apache2 -t -f "$conf" "${def[@]}" \
+        >"$W/httpd-t.log" 2>&1 \
+        || { cat "$W/httpd-t.log" >&2; die "httpd configuration test failed"; }
+    as_user "${envs[@]}" setsid /usr/sbin/apache2 -f "$conf" "${def[@]}" \
+        -k start >"$W/httpd-start.log" 2>&1 \
+        || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
+    for i in $(seq 1 100); do
+        if [ -s "$W/srv/run/httpd.pid" ] \
+           && curl -s -o /dev/null "$base/1k.txt"; then
+            httpd_pid=$(cat "$W/srv/run/httpd.pid")
+            return 0
+        fi
+        sleep 0.1
+    done
+    tail -20 "$W/srv/logs/error_log" >&2
+    die "httpd ($1) is not answering on $base"
+}
+stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
+    local i
+    [ -n "$httpd_pid" ] || return 0
+    kill -WINCH "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+    for i in $(seq 1 150); do
+        kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+        sleep 0.1
+    done
+    log "httpd did not stop gracefully; sending TERM"
+    kill -TERM "$httpd_pid" 2>/dev/null || true
+    sleep 2
+    kill -KILL "$httpd_pid" 2>/dev/null || true
+    httpd_pid=""
+}
+clk_tck=$(getconf CLK_TCK)
+httpd_cpu() {       # CPU seconds (user + system) used so far by httpd
+    local p files=""
+    for p in $httpd_pid $(ps -o pid= --ppid "$httpd_pid"); do
+        files="$files /proc/$p/stat"
+    done
+    # shellcheck disable=SC2086
+    cat $files 2>/dev/null \
+        | awk -v t="$clk_tck" '{ s += $14 + $15 } END { printf "%.3f", s / t }'
+}
+children_rss() {    # "pid:rss_kib ..." of the httpd children
+    ps -o pid=,rss= --ppid "$httpd_pid" | awk '{printf "%s:%s ", $1, $2}'
+}
+
+json_field() {      # json_field NAME < JSON
+    perl -MJSON::PP -0e 'my $j = eval { decode_json(<STDIN>) };
+        print $j->{$ARGV[0]} // "" if $j' "$1"
+}
+post() {            # post PATH JSON [curl options]: prints the body
+    local path=$1 body=$2
+    shift 2
+    curl -sS -X POST -H 'Content-Type: application/json' "$@" \
+        --data-binary "$body" "$base$path"
+}
+login() {
+    local t
+    t=$(post /csc/v1/auth/login '{}' -u "bench:$bench_pw" \
+        | json_field access_token)
+    [ -n "$t" ] || die "auth/login failed"
+    printf '%s' "$t"
+}
+sads() {            # sads CRED COUNT: comma-separated fresh SADs
+    local i s list=""
+    for i in $(seq 1 "$2"); do
+        s=$(post /csc/v1/credentials/authorize \
+            "{\"credentialID\":\"$1\",\"numSignatures\":$sighash_max,\"PIN\":\"$user_pin\"}" \
+            -H "Authorization: Bearer $token" | json_field SAD)
+        [ -n "$s" ] || die "credentials/authorize of $1 failed"
+        list=${list:+$list,}$s
+    done
+    printf '%s' "$list"
+}
+hashes() {          # hashes N: comma-separated random SHA-256 digests
+    local i list=""
+    for i in $(seq 1 "$1"); do
+        list=${list:+$list,}$(openssl rand -base64 32)
+    done
+    printf '%s' "$list"
+}
+hash1=$(hashes 1)
+hash32=$(hashes 32)
+
+wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
+    local mpm=$1 sc=$2 rep=$3 secs=$4 url script sad_count cred algo h res
+    local list kind=$2 c=${wrk_conns:-$conns}
+    shift 4
+    local extra=("$@") env=(BENCH_LUA_DIR="$bench" BENCH_THREADS="$wrk_threads"
+                            BENCH_STOP_DIR="$W/stop")
+    rm -rf "$W/stop"
+    mkdir -p "$W/stop"
+    # the memory runs are scenario b (or a) with a request count instead
+    # of a time
+    case $sc in mem|mem_warm) kind=b; [ "$mem_key" = rsa ] && kind=a ;; esac
+    case $kind in
+        a|a_tls|c) cred=rsa; algo=$oid_rsa ;;
+        b) cred=ec; algo=$oid_ec ;;
+    esac
+    case $kind in
+        a|b|c|a_tls)
+            h=$hash1; [ "$kind" = c ] && h=$hash32
+            url=$base/csc/v1/signatures/signHash
+            [ "$kind" = a_tls ] && url=$tlsbase/csc/v1/signatures/signHash
+            script=$bench/signhash.lua
+            # enough budget for 20k signatures/s, the batch counted per hash
+            sad_count=$(( 2 + secs * 20000 / sighash_max ))
+            if [ -n "${mem_budget:-}" ]; then
+                sad_count=$(( 2 + mem_budget / sighash_max ))
+            fi
+            list=$(sads "$cred" "$sad_count") || exit 1
+            env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
+                  BENCH_SIGNALGO="$algo" BENCH_HASHES="$h"
+                  BENCH_SADS="$list") ;;
+        d)
+            url=$base/csc/v1/info
+            script=$bench/flow.lua
+            env+=(BENCH_TOKEN="$token" BENCH_CRED=rsa BENCH_SIGNALGO="$oid_rsa"
+                  BENCH_HASHES="$hash1" BENCH_PIN="$user_pin"
+                  BENCH_BASE=/csc/v1) ;;
+        e) url=$base/csc/v1/info; script=$bench/get.lua ;;
+        f) url=$base/1k.txt; script=$bench/get.lua ;;
+    esac
+    # CPU time of httpd and of wrk: unlike rates, it does not depend on
+    # what else runs on the machine
+    local TIMEFORMAT='%U %S' cpu0 cpu1 wcpu
+    cpu0=$(httpd_cpu)
+    { time env "${env[@]}" "${extra[@]}" wrk -t"$wrk_threads" -c"$c" \
+          -d"${secs}s" --timeout 10s -s "$script" "$url" \
+          >"$W/wrk.out" 2>>"$W/wrk.err"; } 2>"$W/wrk.time" || true
+    cpu1=$(httpd_cpu)
+    wcpu=$(awk '{ printf "%.3f", $1 + $2 }' "$W/wrk.time")
+    res=$(sed -n 's/^BENCH-RESULT //p' "$W/wrk.out")
+    if [ -z "$res" ]; then
+        tail -5 "$W/wrk.err" >&2
+        fail "$mpm/$sc: wrk produced no result"
+        return 0
+    fi
+    record "{\"kind\":\"wrk\",\"mpm\":\"$mpm\",\"scenario\":\"$sc\",\"rep\":$rep,\"seconds\":$secs,\"server_cpu_s\":$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }'),\"client_cpu_s\":${wcpu:-0},\"result\":$res}"
+    printf '%s' "$res" | perl -MJSON::PP -0e '
+        my ($mpm, $sc, $rep) = @ARGV;
+        my $r = decode_json(<STDIN>);
+        my $s = $r->{duration_us} / 1e6;
+        my $e = $r->{errors};
+        my $err = $e->{connect} + $e->{read} + $e->{write} + $e->{timeout};
+        printf STDERR "[bench] %-7s %-5s rep %s: %8.1f req/s %8.1f sig/s " .
+            "p50 %.2f ms p99 %.2f ms non200 %d socket errors %d\n",
+            $mpm, $sc, $rep, $r->{requests} / $s, $r->{signatures} / $s,
+            $r->{latency_us}{p50} / 1000, $r->{latency_us}{p99} / 1000,
+            $r->{non200}, $err;
+        exit(($r->{non200} || $err || !$r->{requests}) ? 1 : 0);
+    ' "$mpm" "$sc" "$rep" && return 0
+    if [ "$rep" = 0 ]; then
+        # warm-up: recorded in runs.jsonl and the report, not a failure
+        log "$mpm/$sc warm-up saw errors (wrk stderr: $W/wrk.err)"
+    else
+        fail "$mpm/$sc rep $rep: errors or non-200 responses (see above)"
+    fi
+}
+
+for mpm in $mpms; do
+    log "=== $mpm MPM: httpd on $base and $tlsbase"
+    start_httpd "$mpm"
+    token=$(login)
+    # warm-up: every child loads its keys and opens its store; failures
+    # here are recorded (they happen: see the report) but not fatal
+    # prefork gets one connection per child so that every child is warm
+    # before the measured runs (first use in 64 processes at once is when
+    # SoftHSM2 fails, see README.md)
+    wc=$conns; [ "$mpm" = prefork ] && wc=64
+    for sc in $scenarios; do
+        wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
+    done
+    for rep in $(seq 1 "$reps"); do
+        raw_set "$mpm" "$rep"
+        for sc in $scenarios; do
+            wrk_run "$mpm" "$sc" "$rep" "$dur"
+        done
+    done
+
+    # memory: RSS of the children around mem_requests signHash requests
+    if [ "$run_mem" = 1 ]; then
+        log "$mpm: memory run, $mem_requests signHash requests ($mem_key)"
+        warm_requests=$(( mem_requests / 20 + 64 * 20 ))
+        mem_budget=$warm_requests
+        wrk_conns=$wc wrk_run "$mpm" mem_warm 0 600 \
+            BENCH_STOP_AFTER=$(( warm_requests / wrk_threads ))
+        rss_before=$(children_rss)
+        mem_budget=$mem_requests
+        wrk_run "$mpm" mem 1 1800 \
+            BENCH_STOP_AFTER=$(( mem_requests / wrk_threads ))
+        rss_after=$(children_rss)
+        unset mem_budget
+        record "{\"kind\":\"memory\",\"mpm\":\"$mpm\",\"requests\":$mem_requests,\"before\":\"$rss_before\",\"after\":\"$rss_after\"}"
+    fi
+
+    stop_httpd
+    if grep -Eq 'Segmentation fault|exit signal|AH00052|AH00060' \
+            "$W/srv/logs/error_log"; then
+        grep -E 'Segmentation fault|exit signal|AH00052|AH00060' \
+            "$W/srv/logs/error_log" | head -5 >&2
+        fail "$mpm: an httpd child crashed"
+    fi
+    cp "$W/srv/logs/error_log" "$out/error_log.$mpm"
+done
+
+# --- report -----------------------------------------------------------------------
+facts() {
+    perl -MJSON::PP -e '
+        my %f = @ARGV;
+        for (values %f) { $_ += 0 if /^\d+(\.\d+)?$/ }
+        print JSON::PP->new->canonical->encode(\%f), "\n";
+    ' mode "$mode" reps "$reps" duration_s "$dur" warmup_s "$warm" \
+      raw_seconds "$raw_secs" connections "$conns" \
+      wrk_threads "$wrk_threads" raw_threads "$ncpu" \
+      memory_requests "$mem_requests" memory_key "$mem_key" \
+      pin_iterations "$pin_cost" \
+      mpms "$mpms" \
+      cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+      cores "$ncpu" \
+      memory "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
+      kernel "$(uname -sr)" \
+      httpd "$(/usr/sbin/apache2 -v | sed -n 's/^Server version: //p')" \
+      openssl "$(openssl version)" \
+      softhsm "$(softhsm2-util --version 2>/dev/null || echo '?')" \
+      wrk "$(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')" \
+      commit "$commit" \
+      date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      user "$buser" \
+      loadavg_start "$load_start" \
+      loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+facts > "$out/facts.json"
+perl "$bench/report.pl" "$out" || fail "report generation failed"
+if command -v gnuplot >/dev/null 2>&1 && [ -f "$out/chart.dat" ]; then
+    gnuplot -e "datafile='$out/chart.dat'; outfile='$out/results.png'; mpms='$mpms'" \
+        "$bench/chart.gp" 2>"$W/gnuplot.err" \
+        || { cat "$W/gnuplot.err" >&2; log "gnuplot failed (no chart)"; }
+fi
+rm -f "$out/chart.dat"
+log "results: $out/results.md"
+[ "$harness_failed" = 0 ] || { log "the harness reported failures"; exit 1; }
+exit 0
