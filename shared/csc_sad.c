@@ -36,7 +36,7 @@ static void fingerprint(const csc_digest_t *d, unsigned char out[32])
 {
     unsigned int n = 32;
 
-    EVP_Digest(d->data, d->len, out, &n, EVP_sha256(), NULL);
+    EVP_Digest(d->data, d->len, out, &n, csc_secret_sha256(), NULL);
 }
 
 apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,

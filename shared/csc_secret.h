@@ -6,6 +6,7 @@
 #define CSC_SECRET_H
 
 #include <apr_pools.h>
+#include <openssl/types.h>
 
 #include "csc_api.h"
 
@@ -21,5 +22,8 @@ const char *csc_secret_random(apr_size_t nbytes, apr_pool_t *p);
 void csc_secret_state_key(const csc_env_t *env, char kind,
                           const char *secret,
                           unsigned char key[CSC_SECRET_KEY_LEN]);
+
+/* SHA-256, fetched from the provider once per process. */
+const EVP_MD *csc_secret_sha256(void);
 
 #endif
