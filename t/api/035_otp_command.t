@@ -1,0 +1,45 @@
+# Online OTP delivered by a command (CSCOTPDelivery command:): it receives
+# user and credential as arguments and the code on stdin; a failing
+# gateway is a JSON 503 and no code is left usable.
+use strict;
+use warnings FATAL => 'all';
+use Apache::Test qw(plan ok);
+use Apache::TestUtil qw(t_cmp);
+use lib 't/lib';
+use CSC::Test;
+
+plan tests => 8;
+
+my $erin = login('v1', 'erin', 'erin-secret');
+my $log = Apache::Test::vars('serverroot') . '/fixtures/otp-command.log';
+sub last_line {
+    open my $fh, '<', $log or return '';
+    my $last = '';
+    $last = $_ while <$fh>;
+    chomp $last;
+    return $last;
+}
+
+my ($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
+                       prefix => '/cmd/csc');
+ok t_cmp($r->code, 204, 'sendOTP through the command');
+my ($user, $cred, $code) = split ' ', last_line();
+ok t_cmp("$user $cred", 'erin erin-online', 'the command got user and credential as arguments');
+ok t_cmp($code // '', qr/^\d{6}$/, 'and a 6-digit code on stdin');
+CSC::Test::remember_secrets({OTP => $code});
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-online', numSignatures => 1,
+                                                    OTP => $code}, token => $erin, prefix => '/cmd/csc');
+ok t_cmp($r->code, 200, 'the delivered code authorizes');
+
+($r, $j) = csc_call('v1', 'info', {}, prefix => '/cmd/csc');
+ok t_cmp((grep { $_ eq 'credentials/sendOTP' } @{$j->{methods}}) ? 1 : 0, 1, 'sendOTP is offered where a delivery is configured');
+($r, $j) = csc_call('v1', 'info', {}, prefix => '/ext/csc', authorization => 'Basic ' .
+                    MIME::Base64::encode_base64('alice:alice-secret', ''));
+ok t_cmp((grep { $_ eq 'credentials/sendOTP' } @{$j->{methods}}) ? 1 : 0, 0, 'and not where none is');
+
+($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
+                    prefix => '/cmdfail/csc');
+ok t_cmp(error_is($r, $j), '503|temporarily_unavailable|The service is temporarily unavailable',
+         'a failing gateway: JSON 503');
+my $err = do { open my $fh, '<', Apache::Test::vars('t_logs') . '/error_log'; local $/; <$fh> };
+ok t_cmp($err, qr/CSCOTPDelivery command .*otp-fail failed \(exit 3\)/, 'the error log names the command and its exit');
