@@ -9,7 +9,14 @@ use CSC::Conf qw(check_config);
 use CSC::Test;
 
 my $fx = Apache::Test::vars('serverroot') . '/fixtures';
+# a store whose record was edited by hand into a bad key reference
+my $bad_db = Apache::Test::vars('t_logs') . '/badkey.db';
+unlink $bad_db;
+system('sqlite3', "$fx/main.db", ".backup '$bad_db'") == 0 or die 'sqlite3 .backup failed';
+system('sqlite3', $bad_db, "UPDATE csc_credential SET key_ref = 'hsm:slot0' WHERE id = 'alice-ec'") == 0
+    or die 'sqlite3 UPDATE failed';
 my @bad = (
+    ["CSCCredentialStore sqlite3:$bad_db", qr/CSCCredentialStore .*credential alice-ec: bad key reference/],
     ['CSCCredentialStore sqlite3:/nonexistent/csc.db', qr/CSCCredentialStore.*nonexistent/],
     ["CSCCredentialStore sqlite3:$fx/htpasswd", qr/CSCCredentialStore/],
     ['CSCCredentialStore mysql5:whatever', qr/CSCCredentialStore/],
