@@ -1,9 +1,91 @@
 /* info: the service's self-description.  It must be truthful: methods
  * lists only what this configuration really answers. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <apr_strings.h>
 
 #include "csc_algo.h"
 #include "csc_api_internal.h"
+
+/* The document depends only on the configuration and the version, and
+ * building and serialising it is most of what info costs; bodies are kept
+ * per process under everything they depend on (plain heap copies, safe
+ * across fork).  A few slots suffice: one per location and version. */
+#define INFO_CACHE_SLOTS 16
+
+static struct {
+    char *key;
+    char *body;
+} info_cache[INFO_CACHE_SLOTS];
+static unsigned info_cache_next;
+static pthread_mutex_t info_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *info_cache_key(const csc_env_t *env, int version,
+                                  apr_pool_t *p)
+{
+    const csc_cfg_t *cfg = env->cfg;
+    const apr_array_header_t *types = csc_cfg_auth_types(cfg, p);
+    const csc_method_t *m;
+    char *key = apr_psprintf(p, "%d\n%s\n%s\n%s\n%s\n%s\n", version,
+                             csc_cfg_name(cfg), csc_cfg_logo(cfg),
+                             csc_cfg_region(cfg), csc_cfg_lang(cfg),
+                             csc_cfg_description(cfg));
+    int i;
+
+    for (i = 0; i < types->nelts; i++) {
+        key = apr_pstrcat(p, key, APR_ARRAY_IDX(types, i, const char *), ",",
+                          NULL);
+    }
+    for (m = csc_methods; m->name; m++) {
+        if (m->available) {
+            key = apr_pstrcat(p, key, m->available(env) ? "1" : "0", NULL);
+        }
+    }
+    return key;
+}
+
+static int info_cache_get(const char *key, csc_response_t *resp,
+                          apr_pool_t *p)
+{
+    int i, found = 0;
+
+    pthread_mutex_lock(&info_cache_lock);
+    for (i = 0; i < INFO_CACHE_SLOTS && info_cache[i].key; i++) {
+        if (!strcmp(info_cache[i].key, key)) {
+            resp->body = apr_pstrdup(p, info_cache[i].body);
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&info_cache_lock);
+    if (found) {
+        resp->status = 200;
+        resp->content_type = "application/json;charset=UTF-8";
+        resp->body_len = strlen(resp->body);
+    }
+    return found;
+}
+
+static void info_cache_put(const char *key, const char *body)
+{
+    char *k = strdup(key), *b = strdup(body);
+    unsigned slot;
+
+    if (!k || !b) {
+        free(k);
+        free(b);
+        return;
+    }
+    pthread_mutex_lock(&info_cache_lock);
+    slot = info_cache_next++ % INFO_CACHE_SLOTS;
+    free(info_cache[slot].key);
+    free(info_cache[slot].body);
+    info_cache[slot].key = k;
+    info_cache[slot].body = b;
+    pthread_mutex_unlock(&info_cache_lock);
+}
 
 static json_t *string_array(const apr_array_header_t *a)
 {
@@ -24,14 +106,19 @@ void csc_api_info(csc_call_t *call)
     const csc_request_t *req = call->req;
     const csc_method_t *m;
     unsigned bit = 1u << req->version;
-    json_t *out, *methods = json_array();
-    const char *lang = NULL;
+    json_t *out, *methods;
+    const char *lang = NULL, *key;
 
     if (csc_json_client_data(call->body, req, call->resp) < 0
         || csc_json_string(call->body, "lang", 0, &lang, req,
                            call->resp) < 0) {
         return;
     }
+    key = info_cache_key(env, req->version, req->pool);
+    if (info_cache_get(key, call->resp, req->pool)) {
+        return;
+    }
+    methods = json_array();
     for (m = csc_methods; m->name; m++) {
         if ((m->versions & bit) && (!m->available || m->available(env))) {
             json_array_append_new(methods, json_string(m->name));
@@ -71,4 +158,7 @@ void csc_api_info(csc_call_t *call)
         json_object_set_new(out, "asynchronousOperationMode", json_false());
     }
     csc_json_respond(call->resp, req, 200, out);
+    if (call->resp->status == 200) {
+        info_cache_put(key, call->resp->body);
+    }
 }

@@ -177,6 +177,35 @@ static void test_json_limits(void)
     json_decref(r.json);
 }
 
+/* info bodies are cached per process: a different configuration must
+ * never get another's document */
+static void test_info_cache(void)
+{
+    result_t r;
+
+    r = call(2, "info", "GET", "", NULL);
+    is_str(jstr(r.json, "name"), "mod_csc", "default name");
+    json_decref(r.json);
+    cfg->name = "Second service";
+    r = call(2, "info", "GET", "", NULL);
+    is_str(jstr(r.json, "name"), "Second service", "a changed name is served");
+    json_decref(r.json);
+    r = call(1, "info", "GET", "", NULL);
+    is_str(jstr(r.json, "specs"), "1.0.4.0", "v1 is cached apart from v2");
+    json_decref(r.json);
+    cfg->otp_delivery = "file:/tmp/x";
+    r = call(1, "info", "GET", "", NULL);
+    ok(r.json && strstr(r.resp.body, "credentials/sendOTP") != NULL,
+       "method availability is part of the cache key");
+    json_decref(r.json);
+    cfg->otp_delivery = NULL;
+    r = call(1, "info", "GET", "", NULL);
+    ok(r.json && strstr(r.resp.body, "credentials/sendOTP") == NULL,
+       "and back");
+    json_decref(r.json);
+    cfg->name = NULL;
+}
+
 static void test_cfg_merge(void)
 {
     csc_cfg_t *base = csc_cfg_create(pool), *add = csc_cfg_create(pool);
@@ -397,6 +426,7 @@ int main(void)
     test_b64();
     test_error_table();
     test_json_limits();
+    test_info_cache();
     test_cfg_merge();
     test_tokens();
     test_paging(dir);
