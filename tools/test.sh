@@ -20,6 +20,8 @@ stage() {  # name command...: runs it, keeps its output, notes a failure
     if "$@" > "$logs/$name.log" 2>&1; then
         tail -n 4 "$logs/$name.log"
     else
+        # the failing checks first, wherever they are, then the end
+        grep -n -A4 '^not ok' "$logs/$name.log" | head -n 60 || true
         tail -n 60 "$logs/$name.log"
         failed_stage="$failed_stage $name"
     fi

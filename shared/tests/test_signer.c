@@ -820,10 +820,12 @@ static void test_pkcs11(apr_pool_t *p)
     resolve(CSC_OID_ECDSA_SHA256, NULL, NULL, 0, &sp, p);
     digest_of(sp.hash, "recovery", dg);
     for (cycle = 1; cycle <= 2; cycle++) {
+        apr_time_t outage_start;
         int before;
         ok(sign_verify(&keys[1], &sp, "before", p, &why),
            "cycle %d: signs before the token goes", cycle);
         before = reinit_logged;
+        outage_start = apr_time_now();
         ok(rename(tokendir, moved) == 0, "cycle %d: token directory moved "
            "away", cycle);
         err = NULL;
@@ -840,8 +842,15 @@ static void test_pkcs11(apr_pool_t *p)
             is_int(rv, CSC_SIGNER_EUNAVAIL, "cycle %d: other key also "
                    "unavailable", cycle);
         }
-        is_int(reinit_logged - before, 1, "cycle %d: exactly one engine "
-               "reinit", cycle);
+        /* One re-initialisation, and never more than one a second
+         * (LOAD_REINIT_INTERVAL_SEC) however many requests fail: a slow,
+         * loaded machine may legitimately see a second one. */
+        {
+            int reinits = reinit_logged - before;
+            apr_time_t secs = apr_time_sec(apr_time_now() - outage_start);
+            ok(reinits >= 1 && reinits <= 1 + secs, "cycle %d: %d engine "
+               "reinit(s) in %d s of outage", cycle, reinits, (int)secs);
+        }
         ok(rename(moved, tokendir) == 0, "cycle %d: token directory back",
            cycle);
         ok(sign_verify(&keys[1], &sp, "after", p, &why),
