@@ -464,13 +464,19 @@ static void entry_drop(entry_t *e, EVP_PKEY *failed)
     pthread_mutex_unlock(&e->lock);
 }
 
+/* Whole seconds elapsed, counted from the exact instant: comparing only
+ * tv_sec would call 5.99 s and 6.01 s a second apart. */
 static int seconds_since(const struct timespec *then,
                          const struct timespec *now)
 {
+    long long ms;
+
     if (then->tv_sec == 0 && then->tv_nsec == 0) {
         return 1 << 30;
     }
-    return (int)(now->tv_sec - then->tv_sec);
+    ms = (long long)(now->tv_sec - then->tv_sec) * 1000
+         + (now->tv_nsec - then->tv_nsec) / 1000000;
+    return (int)(ms / 1000);
 }
 
 /* After a failure on a PKCS#11 backed key (read lock already released). */
