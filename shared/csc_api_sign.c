@@ -34,13 +34,11 @@ static int algo_allowed(const csc_credfacts_t *f, const char *sign_oid,
 /* The end-entity certificate must be valid now. */
 static int certificate_usable(csc_call_t *call, const csc_credfacts_t *f)
 {
-    apr_time_t now = apr_time_now();
-
     if (!f->has_cert) {
         csc_error_set(call->resp, call->req, CSC_ERR_CREDENTIAL_DISABLED);
         return 0;
     }
-    if (now >= f->not_before && now <= f->not_after) {
+    if (csc_credfacts_cert_valid(f, apr_time_now())) {
         return 1;
     }
     if (call->req->version == 1) {

@@ -112,3 +112,8 @@ apr_status_t csc_credfacts_get(const csc_credential_t *c,
     }
     return rv;
 }
+
+int csc_credfacts_cert_valid(const csc_credfacts_t *f, apr_time_t now)
+{
+    return f->has_cert && now >= f->not_before && now <= f->not_after;
+}

@@ -27,4 +27,7 @@ typedef struct {
 apr_status_t csc_credfacts_get(const csc_credential_t *c,
                                csc_credfacts_t *out, apr_pool_t *p);
 
+/* The stored end-entity certificate exists and is valid at now. */
+int csc_credfacts_cert_valid(const csc_credfacts_t *f, apr_time_t now);
+
 #endif

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 
 #include "csc_algo.h"
+#include "csc_credfacts.h"
 #include "csc_credinfo.h"
 #include "csc_log.h"
 #include "csc_x509.h"
@@ -18,19 +19,16 @@ int csc_credinfo_certs_mode(const char *value, csc_certs_e *mode)
 
 static json_t *key_object(const csc_credential_t *c, apr_pool_t *p)
 {
-    csc_key_info_t ki;
+    csc_credfacts_t f;
+    const csc_key_info_t *ki = &f.key;
     apr_array_header_t *oids;
-    const char *err = NULL;
     json_t *key, *algo;
     int i;
 
-    if (csc_x509_key_info_from_spki_pem(c->pubkey_pem, &ki, &err)
-        != APR_SUCCESS) {
-        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "credential %s: stored public "
-                "key unreadable: %s", c->id, err ? err : "?");
-        return NULL;
+    if (csc_credfacts_get(c, &f, p) != APR_SUCCESS) {
+        return NULL;    /* logged by csc_credfacts_get */
     }
-    csc_algo_key_algos(ki.type, ki.bits, ki.curve_oid, &oids, p);
+    csc_algo_key_algos(ki->type, ki->bits, ki->curve_oid, &oids, p);
     algo = json_array();
     for (i = 0; i < oids->nelts; i++) {
         json_array_append_new(algo,
@@ -40,9 +38,9 @@ static json_t *key_object(const csc_credential_t *c, apr_pool_t *p)
     key = json_pack("{s:s,s:o,s:i}",
                     "status", c->enabled && !c->blocked ? "enabled"
                                                         : "disabled",
-                    "algo", algo, "len", ki.bits);
-    if (ki.curve_oid) {
-        json_object_set_new(key, "curve", json_string(ki.curve_oid));
+                    "algo", algo, "len", ki->bits);
+    if (ki->curve_oid) {
+        json_object_set_new(key, "curve", json_string(ki->curve_oid));
     }
     return key;
 }
@@ -206,15 +204,9 @@ json_t *csc_credinfo_build(const csc_credential_t *c, int version,
 
 int csc_credinfo_usable(const csc_credential_t *c, apr_pool_t *p)
 {
-    apr_array_header_t *certs;
-    const char *err, *status;
+    csc_credfacts_t f;
 
-    if (!c->enabled || c->blocked || !c->cert_chain_pem
-        || csc_x509_parse_chain(c->cert_chain_pem, &certs, p, &err)
-           != APR_SUCCESS || certs->nelts == 0) {
-        return 0;
-    }
-    status = csc_x509_status(APR_ARRAY_IDX(certs, 0, const csc_cert_info_t *),
-                             apr_time_now());
-    return status && !strcmp(status, "valid");
+    return c->enabled && !c->blocked
+        && csc_credfacts_get(c, &f, p) == APR_SUCCESS
+        && csc_credfacts_cert_valid(&f, apr_time_now());
 }
