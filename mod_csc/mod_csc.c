@@ -195,6 +195,7 @@ static void csc_register_hooks(apr_pool_t *p)
     ap_hook_post_config(csc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(csc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mod_csc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    mod_csc_register_map_hooks();
 }
 
 AP_DECLARE_MODULE(csc) = {

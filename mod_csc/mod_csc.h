@@ -47,6 +47,9 @@ void *mod_csc_merge_dir_cfg(apr_pool_t *p, void *base, void *add);
 
 int mod_csc_handler(request_rec *r);
 
+/* translate_name/map_to_storage: API locations are not files. */
+void mod_csc_register_map_hooks(void);
+
 /* Opens (once per configuration reading) the store named by spec. */
 const char *mod_csc_store_for(const char *spec, csc_store_t **st,
                               apr_pool_t *p);
