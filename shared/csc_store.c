@@ -16,7 +16,11 @@
 
 #include "csc_log.h"
 #include "csc_store.h"
+#include "csc_store_cache.h"
 #include "csc_store_schema.h"
+
+/* Records kept per process; a few KiB each (mostly the PEM texts). */
+#define CSC_STORE_CACHE_SLOTS 256
 
 #if !APR_HAS_THREADS
 #error "csc_store needs APR built with thread support"
@@ -56,47 +60,50 @@ typedef enum {
 static const struct {
     const char *label;
     const char *sql;
+    int writes;                 /* may change a record: cached ones go stale */
 } stmt_defs[ST_COUNT] = {
     { "csc_get",
-      "SELECT " CSC_COLS " FROM csc_credential WHERE id = %s" },
+      "SELECT " CSC_COLS " FROM csc_credential WHERE id = %s", 0 },
     { "csc_list",
       "SELECT id FROM csc_credential WHERE owner = %s AND id > %s "
-      "ORDER BY id LIMIT %d" },
+      "ORDER BY id LIMIT %d", 0 },
     { "csc_list_all",
-      "SELECT " CSC_COLS " FROM csc_credential ORDER BY id" },
+      "SELECT " CSC_COLS " FROM csc_credential ORDER BY id", 0 },
     { "csc_insert",
       "INSERT INTO csc_credential (" CSC_COLS ") VALUES ("
       "%s, %s, %s, %s, %s, %s, %d, %d, %d, %s, %s, %s, "
       "%s, %d, %d, %s, %lld, %lld, %d, %d, %lld, %lld) "
-      "ON CONFLICT (id) DO NOTHING" },
+      "ON CONFLICT (id) DO NOTHING", 1 },
     { "csc_update",
       "UPDATE csc_credential SET owner = %s, description = %s, key_ref = %s, "
       "pubkey_pem = %s, cert_chain_pem = %s, enabled = %d, multisign = %d, "
       "scal = %d, pin_hash = %s, pin_format = %s, otp_type = %s, "
       "otp_secret = %s, otp_digits = %d, otp_period = %d, otp_hash = %s, "
-      "updated = %lld WHERE id = %s" },
+      "updated = %lld WHERE id = %s", 1 },
     { "csc_delete",
-      "DELETE FROM csc_credential WHERE id = %s" },
+      "DELETE FROM csc_credential WHERE id = %s", 1 },
     { "csc_failed",
       "UPDATE csc_credential SET fail_count = fail_count + 1, "
       "blocked = CASE WHEN CAST(%d AS INTEGER) > 0 "
       "AND fail_count + 1 >= CAST(%d AS INTEGER) THEN 1 ELSE blocked END "
-      "WHERE id = %s RETURNING fail_count, blocked" },
+      "WHERE id = %s RETURNING fail_count, blocked", 1 },
     { "csc_state",
-      "SELECT fail_count, blocked FROM csc_credential WHERE id = %s" },
+      "SELECT fail_count, blocked FROM csc_credential WHERE id = %s", 0 },
     { "csc_reset",
-      "UPDATE csc_credential SET fail_count = 0 WHERE id = %s AND blocked = 0" },
+      "UPDATE csc_credential SET fail_count = 0 WHERE id = %s "
+      "AND blocked = 0", 1 },
     { "csc_block",
-      "UPDATE csc_credential SET blocked = 1, updated = %lld WHERE id = %s" },
+      "UPDATE csc_credential SET blocked = 1, updated = %lld "
+      "WHERE id = %s", 1 },
     { "csc_unblock",
       "UPDATE csc_credential SET blocked = 0, fail_count = 0, updated = %lld "
-      "WHERE id = %s" },
+      "WHERE id = %s", 1 },
     { "csc_totp",
       "UPDATE csc_credential SET totp_last_step = %lld WHERE id = %s "
-      "AND totp_last_step < CAST(%lld AS BIGINT)" },
+      "AND totp_last_step < CAST(%lld AS BIGINT)", 1 },
     { "csc_hotp",
       "UPDATE csc_credential SET hotp_counter = %lld WHERE id = %s "
-      "AND hotp_counter = CAST(%lld AS BIGINT)" },
+      "AND hotp_counter = CAST(%lld AS BIGINT)", 1 },
 };
 
 typedef struct csc_store_conn_t csc_store_conn_t;
@@ -107,6 +114,9 @@ struct csc_store_conn_t {
     apr_dbd_t *handle;
     pid_t pid;
     apr_dbd_prepared_t *stmt[ST_COUNT];
+    apr_dbd_prepared_t *data_version;   /* SQLite only */
+    apr_int64_t last_version;           /* its last result ... */
+    int version_seen;                   /* ... once there is one */
 };
 
 struct csc_store_t {
@@ -120,6 +130,7 @@ struct csc_store_t {
     apr_thread_mutex_t *mutex;  /* guards idle, pid, child pool creation */
     pid_t pid;
     csc_store_conn_t *idle;
+    csc_store_cache_t *cache;   /* SQLite only (needs PRAGMA data_version) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -237,6 +248,9 @@ static apr_status_t store_new(csc_store_t **out, const char *spec,
     }
     st->params = apr_pstrdup(sp, colon + 1);
     st->is_sqlite = strcmp(apr_dbd_name(st->driver), "sqlite3") == 0;
+    if (st->is_sqlite) {
+        st->cache = csc_store_cache_create(CSC_STORE_CACHE_SLOTS, sp);
+    }
     st->name = st->is_sqlite ? st->params
                              : apr_pstrcat(sp, drvname, ":",
                                            mask_password(sp, st->params),
@@ -376,6 +390,18 @@ static apr_status_t conn_prepare(csc_store_conn_t *conn, apr_pool_t *p,
             *errmsg = apr_psprintf(p, "credential store %s: preparing %s "
                                    "failed (schema mismatch?): %s",
                                    conn->st->name, stmt_defs[i].label,
+                                   conn_error(conn, drv));
+            return APR_EGENERAL;
+        }
+    }
+    if (conn->st->is_sqlite) {
+        drv = apr_dbd_prepare(conn->st->driver, conn->pool, conn->handle,
+                              "PRAGMA data_version", "csc_data_version",
+                              &conn->data_version);
+        if (drv != 0) {
+            *errmsg = apr_psprintf(p, "credential store %s: preparing PRAGMA "
+                                   "data_version failed (SQLite too old?): "
+                                   "%s", conn->st->name,
                                    conn_error(conn, drv));
             return APR_EGENERAL;
         }
@@ -523,6 +549,11 @@ static apr_status_t store_exec(csc_store_t *st, csc_stmt_e which,
         }
         if (drv == 0) {
             conn_release(st, conn);
+            if (stmt_defs[which].writes && st->cache) {
+                /* this connection's own commits do not move its
+                 * data_version, so say it here */
+                csc_store_cache_advance(st->cache);
+            }
             if (nrows) {
                 *nrows = n;
             }
@@ -961,6 +992,48 @@ static apr_int64_t now_sec(void)
     return (apr_int64_t)apr_time_sec(apr_time_now());
 }
 
+/* The cache epoch under which a row read from now on may be cached, after
+ * advancing it if another connection committed anything since the borrowed
+ * connection last looked (its first look counts as a change).  With one
+ * connection per thread and a commit seen by every connection's next look,
+ * no entry read before a commit survives the first look after it.  0: do
+ * not use the cache this time. */
+static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
+{
+    csc_store_conn_t *conn;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *v = NULL;
+    apr_uint64_t epoch = 0;
+    apr_int64_t version;
+
+    if (!st->cache || conn_acquire(st, 0, &conn, p) != APR_SUCCESS) {
+        return 0;
+    }
+    if (apr_dbd_pselect(st->driver, p, conn->handle, &res,
+                        conn->data_version, 1, 0, NULL) != 0) {
+        /* the plain read that follows reports and recovers */
+        conn_release(st, conn);
+        return 0;
+    }
+    if (next_row(st, res, &row, p)) {
+        v = apr_dbd_get_entry(st->driver, row, 0);
+        while (next_row(st, res, &row, p)) {
+        }
+    }
+    if (v && *v) {
+        version = apr_atoi64(v);
+        if (!conn->version_seen || conn->last_version != version) {
+            conn->last_version = version;
+            conn->version_seen = 1;
+            csc_store_cache_advance(st->cache);
+        }
+        epoch = csc_store_cache_epoch(st->cache);
+    }
+    conn_release(st, conn);
+    return epoch;
+}
+
 apr_status_t csc_store_get(csc_store_t *st, const char *id,
                            csc_credential_t **c, apr_pool_t *p)
 {
@@ -968,10 +1041,15 @@ apr_status_t csc_store_get(csc_store_t *st, const char *id,
     apr_dbd_results_t *res;
     apr_dbd_row_t *row;
     apr_status_t rv;
+    apr_uint64_t epoch;
 
     *c = NULL;
     if (is_empty(id)) {
         return APR_NOTFOUND;
+    }
+    epoch = cache_epoch(st, p);
+    if (epoch && (*c = csc_store_cache_get(st->cache, id, epoch, p))) {
+        return APR_SUCCESS;
     }
     args[0] = id;
     rv = store_select(st, ST_GET, args, &res, p);
@@ -984,6 +1062,9 @@ apr_status_t csc_store_get(csc_store_t *st, const char *id,
     rv = row_to_credential(st, row, c, p);
     while (next_row(st, res, &row, p)) {
         /* drain; id is the primary key */
+    }
+    if (rv == APR_SUCCESS && epoch) {
+        csc_store_cache_put(st->cache, *c, epoch);
     }
     return rv;
 }

@@ -2,8 +2,11 @@
  * database reached through apr_dbd, so the backend is chosen by driver name
  * (SQLite 3 today, PostgreSQL later) without touching callers.
  *
- * Nothing is cached: every call goes to the database, so a change made by
- * the enrollment tool is seen by the next request of every httpd child.
+ * Every call sees the latest committed state: a change made by the
+ * enrollment tool is seen by the next request of every httpd child.  With
+ * SQLite, csc_store_get() keeps decoded records per process and asks SQLite
+ * (PRAGMA data_version, one cheap statement) whether anything was committed
+ * since; any commit, by any connection or process, invalidates them all.
  *
  * Threads and processes
  * - A csc_store_t may be shared by all threads of a process.  Each call

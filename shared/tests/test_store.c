@@ -18,6 +18,7 @@
 
 #include "csc_log.h"
 #include "csc_store.h"
+#include "csc_store_cache.h"
 #include "csc_store_schema.h"
 #include "tap.h"
 
@@ -567,6 +568,137 @@ static void test_counters(csc_store_t *st)
 
 /* What the enrollment tool does with its own handle is visible to httpd's
  * handle at once; a second store file stays separate. */
+/* The per-process record cache must never serve a row older than the last
+ * commit, whoever made it: this handle, another handle, a raw SQL client,
+ * another process, or a process that changed it while this one was forked
+ * off with the old copy in memory. */
+static void test_cache_coherence(csc_store_t *st)
+{
+    csc_credential_t *c = make_cred("coh", "gina");
+    csc_credential_t *g = NULL, *g2 = NULL;
+    csc_store_t *tool = open_store("csc.db");
+    int fc = 0, bl = 0, status = 0, pfd[2];
+    char byte = 0;
+    pid_t pid;
+
+    c->description = "one";
+    is_int(csc_store_insert(tool, c, pool), APR_SUCCESS, "cache: insert");
+    csc_store_get(st, "coh", &g, pool);
+    csc_store_get(st, "coh", &g2, pool);
+    ok(g && g2 && g != g2 && g->owner != g2->owner
+       && str_eq(g2->description, "one") && str_eq(g2->pubkey_pem,
+                                                   c->pubkey_pem),
+       "two reads give equal, separate copies");
+    g2->description = "scribbled";
+    ((char *)g2->owner)[0] = 'X';
+    csc_store_get(st, "coh", &g, pool);
+    ok(g && str_eq(g->owner, "gina") && str_eq(g->description, "one"),
+       "changing a returned copy does not change the cached record");
+
+    ok(raw_exec("csc.db", "UPDATE csc_credential SET description = 'two' "
+                "WHERE id = 'coh'") == 0, "a raw SQL client changes it");
+    csc_store_get(st, "coh", &g, pool);
+    is_field(g ? g->description : NULL, "two", "raw change seen at once");
+
+    c->description = "three";
+    csc_store_update(tool, c, pool);
+    csc_store_get(st, "coh", &g, pool);
+    is_field(g ? g->description : NULL, "three",
+             "change through another handle seen at once");
+
+    csc_store_auth_failed(st, "coh", 5, &fc, &bl, pool);
+    csc_store_get(st, "coh", &g, pool);
+    ok(g && g->fail_count == 1 && fc == 1,
+       "this handle's own write seen by its next read (own commits do not "
+       "move data_version)");
+    csc_store_set_blocked(st, "coh", 1, pool);
+    csc_store_get(st, "coh", &g, pool);
+    is_int(g ? g->blocked : -1, 1, "own block seen");
+    csc_store_delete(tool, "coh", pool);
+    is_int(csc_store_get(st, "coh", &g, pool), APR_NOTFOUND,
+           "deleted elsewhere: gone at once");
+
+    /* a child forked with a cached copy, changed meanwhile by the parent */
+    c->description = "before-fork";
+    csc_store_insert(tool, c, pool);
+    csc_store_get(st, "coh", &g, pool);
+    csc_store_disconnect(st);
+    if (pipe(pfd) != 0) {
+        ok(0, "pipe");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        apr_pool_t *cp;
+        csc_credential_t *cg = NULL;
+
+        apr_pool_create(&cp, NULL);
+        close(pfd[1]);
+        if (read(pfd[0], &byte, 1) != 1) {
+            _exit(3);
+        }
+        if (csc_store_get(st, "coh", &cg, cp) != APR_SUCCESS) {
+            _exit(2);
+        }
+        _exit(str_eq(cg->description, "after-fork") ? 0 : 1);
+    }
+    close(pfd[0]);
+    c->description = "after-fork";
+    csc_store_update(tool, c, pool);
+    if (write(pfd[1], "g", 1) != 1) {
+        ok(0, "write to the child");
+    }
+    close(pfd[1]);
+    waitpid(pid, &status, 0);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "a forked child does not serve the copy it inherited (exit %d)",
+       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    csc_store_delete(tool, "coh", pool);
+    csc_store_disconnect(tool);
+}
+
+/* The cache's own rules, below the store. */
+static void test_cache_unit(void)
+{
+    csc_store_cache_t *cc = csc_store_cache_create(4, pool);
+    csc_credential_t *a = make_cred("a", "ann"), *b = NULL, *got;
+    apr_uint64_t e0, e1;
+    int i;
+
+    e0 = csc_store_cache_epoch(cc);
+    ok(e0 != 0, "epoch 0 is never current");
+    ok(csc_store_cache_get(cc, "a", e0, pool) == NULL, "empty: miss");
+    csc_store_cache_put(cc, a, e0);
+    got = csc_store_cache_get(cc, "a", e0, pool);
+    ok(got && str_eq(got->owner, "ann") && str_eq(got->key_ref, a->key_ref)
+       && got->description == NULL && got->multisign == 1,
+       "put then get: same values, NULLs kept");
+    ok(csc_store_cache_get(cc, "b", e0, pool) == NULL, "other id: miss");
+    csc_store_cache_advance(cc);
+    e1 = csc_store_cache_epoch(cc);
+    ok(e1 != e0 && csc_store_cache_get(cc, "a", e1, pool) == NULL
+       && csc_store_cache_get(cc, "a", e0, pool) == NULL,
+       "after advance: the old entry is stale under either epoch");
+    csc_store_cache_put(cc, a, e0);
+    ok(csc_store_cache_get(cc, "a", e1, pool) == NULL,
+       "a row read under an old epoch is not stored");
+    /* more ids than slots: every get is a hit with the right id or a miss */
+    for (i = 0; i < 12; i++) {
+        b = make_cred(apr_psprintf(pool, "id%d", i), "bo");
+        csc_store_cache_put(cc, b, e1);
+    }
+    got = csc_store_cache_get(cc, "id11", e1, pool);
+    ok(got && str_eq(got->id, "id11"), "last put is found");
+    for (i = 0; i < 12; i++) {
+        const char *id = apr_psprintf(pool, "id%d", i);
+        got = csc_store_cache_get(cc, id, e1, pool);
+        if (got && !str_eq(got->id, id)) {
+            break;
+        }
+    }
+    is_int(i, 12, "colliding ids never return another record");
+}
+
 static void test_visibility(csc_store_t *st)
 {
     csc_store_t *tool = open_store("csc.db");
@@ -943,6 +1075,8 @@ int main(void)
     test_update_delete(st);
     test_counters(st);
     test_visibility(st);
+    test_cache_unit();
+    test_cache_coherence(st);
     test_schema_change(st);
     test_processes(st);
     test_threads(st);
