@@ -369,26 +369,42 @@ static unsigned long hash_str(const char *s)
     return h;
 }
 
+/* Caller holds table_lock. */
+static entry_t *bucket_find(unsigned long b, const char *keyref)
+{
+    entry_t *e;
+
+    for (e = table[b]; e; e = e->next) {
+        if (strcmp(e->keyref, keyref) == 0) {
+            break;
+        }
+    }
+    return e;
+}
+
 /* Caller holds the read lock. */
 static apr_status_t entry_find(const char *keyref, entry_t **out,
                                apr_pool_t *p, const char **errmsg)
 {
     keyref_t kr;
     apr_status_t rv;
-    unsigned long b;
+    unsigned long b = hash_str(keyref) % NBUCKETS;
     entry_t *e;
 
+    /* only references that parsed are ever in the table */
+    pthread_mutex_lock(&table_lock);
+    e = bucket_find(b, keyref);
+    pthread_mutex_unlock(&table_lock);
+    if (e) {
+        *out = e;
+        return APR_SUCCESS;
+    }
     rv = keyref_parse(keyref, &kr, p, errmsg);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    b = hash_str(keyref) % NBUCKETS;
     pthread_mutex_lock(&table_lock);
-    for (e = table[b]; e; e = e->next) {
-        if (strcmp(e->keyref, keyref) == 0) {
-            break;
-        }
-    }
+    e = bucket_find(b, keyref);
     if (!e) {
         e = calloc(1, sizeof(*e));
         if (e && !(e->keyref = strdup(keyref))) {
