@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "csc_ca.h"
+#include "csc_credfacts.h"
 #include "csc_x509.h"
 #include "tap.h"
 
@@ -691,11 +692,49 @@ int main(void)
         is_int(bad_total, 0, "4 threads x 200 parses agree");
     }
 
+    /* --- key and certificate facts, kept per process by content --- */
+    {
+        csc_credential_t cr;
+        csc_credfacts_t f;
+        apr_time_t now = apr_time_now();
+
+        memset(&cr, 0, sizeof(cr));
+        cr.id = "facts";
+        cr.pubkey_pem = pub_pem(rsa);
+        cr.cert_chain_pem = rsa_pem;
+        cr.updated = 7;
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
+           && f.key.type == CSC_KEY_RSA && f.key.bits == 2048
+           && f.has_cert && csc_credfacts_cert_valid(&f, now),
+           "facts: RSA 2048 with a certificate valid now");
+        cr.cert_chain_pem = old_pem;
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS && f.has_cert
+           && !csc_credfacts_cert_valid(&f, now),
+           "facts: a replaced certificate is seen with the same 'updated'");
+        cr.cert_chain_pem = fut_pem;
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
+           && !csc_credfacts_cert_valid(&f, now),
+           "facts: a not-yet-valid certificate is not valid now");
+        cr.cert_chain_pem = rsa_pem;
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
+           && csc_credfacts_cert_valid(&f, now),
+           "facts: back to the first certificate");
+        cr.cert_chain_pem = NULL;
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS && !f.has_cert
+           && !csc_credfacts_cert_valid(&f, now),
+           "facts: no certificate, nothing valid");
+        cr.pubkey_pem = pub_pem(p256);
+        ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
+           && f.key.type == CSC_KEY_EC && f.key.bits == 256,
+           "facts: a new key is seen");
+    }
+
     EVP_PKEY_free(rsa);
     EVP_PKEY_free(p256);
     EVP_PKEY_free(p384);
     EVP_PKEY_free(p521);
     EVP_PKEY_free(ed);
+
     {
         const char *names[] = { "ca.key", "ca.crt", "ca2.key", "ca2.crt",
                                 "ca3.key", "ca3.crt", "other.crt" };
@@ -708,5 +747,6 @@ int main(void)
     }
     apr_pool_destroy(pool);
     apr_terminate();
+
     return tap_done();
 }
