@@ -1,9 +1,15 @@
--- Shared by every scenario script (loaded with dofile).  Each wrk thread
--- counts its 200 and non-200 responses and the signatures it got back; the
--- done() hook adds the threads up and prints one machine-readable line,
+-- Shared by every scenario script (loaded with dofile).  The done() hook
+-- prints one machine-readable line,
 --   BENCH-RESULT {json}
--- which bench/run.sh collects.  A non-200 response is a harness failure:
--- the first few of each thread are shown on stderr.
+-- which bench/run.sh collects.  Two ways of counting:
+-- - measured runs: no Lua per request; wrk itself counts the responses
+--   with a status >= 400 (summary.errors.status), each other response is
+--   a success carrying per_request signatures;
+-- - checking (bench_checking: BENCH_CHECK=1 for the warm-up, the memory
+--   run, and flow.lua always): a response() hook per thread counts 200s,
+--   other statuses, and 200s whose body is not what was asked for
+--   (malformed); the first few bad ones are shown on stderr.
+-- A non-200 or malformed response is a harness failure.
 
 local threads = {}
 
@@ -12,7 +18,8 @@ function setup(thread)
    table.insert(threads, thread)
 end
 
-ok, bad, sigs = 0, 0, 0
+ok, bad, sigs, malformed = 0, 0, 0, 0
+per_request = 0
 local shown = 0
 
 function bench_env(name, default)
@@ -43,17 +50,35 @@ function bench_bad(status, body)
    end
 end
 
+function bench_malformed(body)
+   malformed = malformed + 1
+   if shown < 3 then
+      shown = shown + 1
+      io.stderr:write(string.format("wrk: unexpected 200 body: %s\n",
+                                    string.sub(body or "", 1, 300)))
+   end
+end
+
+function bench_count(s, pattern)
+   local c = 0
+   for _ in string.gmatch(s, pattern) do
+      c = c + 1
+   end
+   return c
+end
+
 local stop_after = tonumber(os.getenv("BENCH_STOP_AFTER") or "0") or 0
 local stop_dir = os.getenv("BENCH_STOP_DIR")
-local nthreads = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
+nthreads = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
 local stopped = false
+bench_checking = os.getenv("BENCH_CHECK") == "1" or stop_after > 0
 
 -- For the memory run: a fixed number of requests per thread.  A thread
 -- that has its count stops; wrk itself would still sleep out -d, so the
 -- last thread to finish (each leaves a marker file in BENCH_STOP_DIR)
 -- has wrk sent the SIGINT that makes it report and exit at once.
 function bench_maybe_stop()
-   if stopped or stop_after <= 0 or ok + bad < stop_after then
+   if stopped or stop_after <= 0 or ok + bad + malformed < stop_after then
       return
    end
    stopped = true
@@ -84,19 +109,28 @@ function bench_maybe_stop()
 end
 
 function done(summary, latency, requests)
-   local t_ok, t_bad, t_sigs = 0, 0, 0
-   for _, t in ipairs(threads) do
-      t_ok = t_ok + t:get("ok")
-      t_bad = t_bad + t:get("bad")
-      t_sigs = t_sigs + t:get("sigs")
-   end
+   local t_ok, t_bad, t_sigs, t_malformed = 0, 0, 0, 0
    local e = summary.errors
+   if bench_checking then
+      for _, t in ipairs(threads) do
+         t_ok = t_ok + t:get("ok")
+         t_bad = t_bad + t:get("bad")
+         t_sigs = t_sigs + t:get("sigs")
+         t_malformed = t_malformed + t:get("malformed")
+      end
+   else
+      t_bad = e.status
+      t_ok = summary.requests - e.status
+      t_sigs = t_ok * (threads[1]:get("per_request") or 0)
+   end
    io.write(string.format(
       'BENCH-RESULT {"requests":%d,"duration_us":%d,"ok":%d,"non200":%d,' ..
+      '"malformed":%d,"checked":%s,' ..
       '"signatures":%d,"errors":{"connect":%d,"read":%d,"write":%d,' ..
       '"timeout":%d,"status":%d},"latency_us":{"p50":%d,"p90":%d,' ..
       '"p99":%d,"mean":%.1f,"max":%d}}\n',
-      summary.requests, summary.duration, t_ok, t_bad, t_sigs,
+      summary.requests, summary.duration, t_ok, t_bad, t_malformed,
+      tostring(bench_checking), t_sigs,
       e.connect, e.read, e.write, e.timeout, e.status,
       latency:percentile(50), latency:percentile(90),
       latency:percentile(99), latency.mean, latency.max))

@@ -7,6 +7,8 @@
 --   BENCH_TOKEN, BENCH_CRED, BENCH_HASHES (one), BENCH_SIGNALGO as in
 --   signhash.lua; BENCH_PIN the credential's PIN; BENCH_BASE e.g. /csc/v1
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+-- the SADs come out of the responses, so every response is looked at
+bench_checking = true
 
 local queue = {}
 local authorize_req, sign_path, sign_fmt, headers
@@ -53,6 +55,6 @@ function response(status, headers, body)
       ok = ok + 1
       sigs = sigs + 1
    else
-      bench_bad(status, body)
+      bench_malformed(body)
    end
 end

@@ -373,6 +373,9 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     shift 4
     local extra=("$@") env=(BENCH_LUA_DIR="$bench" BENCH_THREADS="$wrk_threads"
                             BENCH_STOP_DIR="$W/stop")
+    # the warm-up looks at every response (the measured runs only count
+    # status codes: see signhash.lua)
+    [ "$rep" = 0 ] && env+=(BENCH_CHECK=1)
     rm -rf "$W/stop"
     mkdir -p "$W/stop"
     # the memory runs are scenario b (or a) with a request count instead
@@ -388,8 +391,9 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             url=$base/csc/v1/signatures/signHash
             [ "$kind" = a_tls ] && url=$tlsbase/csc/v1/signatures/signHash
             script=$bench/signhash.lua
-            # enough budget for 20k signatures/s, the batch counted per hash
-            sad_count=$(( 2 + secs * 20000 / sighash_max ))
+            # enough budget for 20k signatures/s, the batch counted per
+            # hash; measured runs give each wrk thread one SAD of its own
+            sad_count=$(( wrk_threads + secs * 20000 / sighash_max ))
             if [ -n "${mem_budget:-}" ]; then
                 sad_count=$(( 2 + mem_budget / sighash_max ))
             fi
@@ -403,7 +407,8 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             env+=(BENCH_TOKEN="$token" BENCH_CRED=rsa BENCH_SIGNALGO="$oid_rsa"
                   BENCH_HASHES="$hash1" BENCH_PIN="$user_pin"
                   BENCH_BASE=/csc/v1) ;;
-        e) url=$base/csc/v1/info; script=$bench/get.lua ;;
+        e) url=$base/csc/v1/info; script=$bench/get.lua
+           env+=(BENCH_EXPECT='"methods"') ;;
         f) url=$base/1k.txt; script=$bench/get.lua ;;
     esac
     # CPU time of httpd and of wrk: unlike rates, it does not depend on
@@ -433,8 +438,16 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             $mpm, $sc, $rep, $r->{requests} / $s, $r->{signatures} / $s,
             $r->{latency_us}{p50} / 1000, $r->{latency_us}{p99} / 1000,
             $r->{non200}, $err;
-        exit(($r->{non200} || $err || !$r->{requests}) ? 1 : 0);
-    ' "$mpm" "$sc" "$rep" && return 0
+        printf STDERR "[bench] %s/%s rep %s: %d response(s) with status " .
+            "200 but not the expected body\n", $mpm, $sc, $rep,
+            $r->{malformed} if $r->{malformed};
+        exit($r->{malformed} ? 2
+             : ($r->{non200} || $err || !$r->{requests}) ? 1 : 0);
+    ' "$mpm" "$sc" "$rep" && return 0 || local st=$?
+    if [ "$st" = 2 ]; then
+        fail "$mpm/$sc rep $rep: wrong response bodies (see above)"
+        return 0
+    fi
     if [ "$rep" = 0 ]; then
         # warm-up: recorded in runs.jsonl and the report, not a failure
         log "$mpm/$sc warm-up saw errors (wrk stderr: $W/wrk.err)"
