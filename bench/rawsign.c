@@ -16,6 +16,7 @@
  * The CPU time used while the clock ran is reported too (cpu_us_per_op):
  * unlike the rate it does not depend on what else runs on the machine. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -299,6 +300,35 @@ static char *read_pin_file(const char *path)
     return strdup(buf);
 }
 
+/* Key loading is serialised across the forked workers, as mod_csc does
+ * across httpd children with its csc-pkcs11 mutex: SoftHSM2 loses keys
+ * when many processes log in at the same moment.  A POSIX record lock on
+ * an inherited descriptor is per process, which is what is wanted here. */
+static int load_lock_fd = -1;
+
+static void load_lock(void *baton)
+{
+    struct flock fl;
+
+    (void)baton;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    while (fcntl(load_lock_fd, F_SETLKW, &fl) == -1 && errno == EINTR) {
+    }
+}
+
+static void load_unlock(void *baton)
+{
+    struct flock fl;
+
+    (void)baton;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    fcntl(load_lock_fd, F_SETLK, &fl);
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -387,6 +417,15 @@ int main(int argc, char **argv)
         sc.pkcs11_module = bc.module;
         token_pin = bc.pin_file ? read_pin_file(bc.pin_file) : NULL;
         sc.pkcs11_pin = token_pin;
+        if (bc.procs) {
+            FILE *lf = tmpfile();
+            if (!lf) {
+                die("cannot create the key-loading lock file", NULL);
+            }
+            load_lock_fd = fileno(lf);
+            sc.load_lock = load_lock;
+            sc.load_unlock = load_unlock;
+        }
         if (csc_signer_global_conf(&sc) != APR_SUCCESS) {
             die("cannot configure the signer", NULL);
         }

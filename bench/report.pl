@@ -282,21 +282,28 @@ push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
 push @md, '## Raw rates (outside httpd, same keys, same signer code)', '';
 push @md, 'Measured before each repetition of each MPM (httpd idle); '
     . 'median and range over all of them.', '';
-push @md, '| what | per second | shape |', '|---|---:|---|';
+push @md, '| what | per second | CPU µs/op | shape |', '|---|---:|---:|---|';
 my %raw_label = (
     rsa => 'RSA-2048 sign (csc_signer_sign, SoftHSM2)',
     ec => 'ECDSA P-256 sign (csc_signer_sign, SoftHSM2)',
     pin => "PIN verify (csc_pin_verify, $facts->{pin_iterations} it.)",
     'rsa-procs' => 'RSA-2048 sign, forked processes (information)',
     'ec-procs' => 'ECDSA P-256 sign, forked processes (information)',
+    'rsa-t64' => 'RSA-2048 sign, as many threads as an event child (information)',
+    'ec-t64' => 'ECDSA P-256 sign, as many threads as an event child (information)',
+    'rsa-p64' => 'RSA-2048 sign, as many processes as prefork children (information)',
+    'ec-p64' => 'ECDSA P-256 sign, as many processes as prefork children (information)',
 );
-for my $k (qw(rsa ec pin rsa-procs ec-procs)) {
+for my $k (qw(rsa ec pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64 ec-p64)) {
     next unless $raw{$k};
-    my $shape = $k =~ /procs/ ? "$facts->{raw_threads} processes"
-                              : "$facts->{raw_threads} threads, 1 process";
-    push @md, "| $raw_label{$k} | " . spread($raw{$k}) . " | $shape |";
+    my $shape = $k =~ /-t64/ ? '64 threads, 1 process'
+              : $k =~ /-p64/ ? '64 processes'
+              : $k =~ /procs/ ? "$facts->{raw_threads} processes"
+              : "$facts->{raw_threads} threads, 1 process";
+    my $cpu = $raw_cpu{$k} ? sprintf('%.0f', $raw_cpu{$k}) : '-';
+    push @md, "| $raw_label{$k} | " . spread($raw{$k}) . " | $cpu | $shape |";
 }
-push @md, sprintf('| full flow bound 1/(1/sign + 1/PIN) | %.1f | computed |',
+push @md, sprintf('| full flow bound 1/(1/sign + 1/PIN) | %.1f | - | computed |',
                   $flow_raw), '';
 
 push @md, '## Scenarios', '';

@@ -258,6 +258,17 @@ if [ "$mode" = full ]; then
         "${sign_args[@]}" --procs
     raw ec-procs - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
         "${sign_args[@]}" --procs
+    # and with as many workers as httpd runs here: 64 threads of one
+    # process (an event child) and 64 processes (prefork's children), to
+    # show what the HSM library costs per signature at that concurrency
+    raw rsa-t64 - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
+        "${sign_args[@]}" --threads 64
+    raw ec-t64 - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
+        "${sign_args[@]}" --threads 64
+    raw rsa-p64 - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
+        "${sign_args[@]}" --threads 64 --procs
+    raw ec-p64 - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
+        "${sign_args[@]}" --threads 64 --procs
 fi
 
 # --- httpd ---------------------------------------------------------------------------
