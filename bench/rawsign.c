@@ -306,27 +306,27 @@ static char *read_pin_file(const char *path)
  * an inherited descriptor is per process, which is what is wanted here. */
 static int load_lock_fd = -1;
 
-static void load_lock(void *baton)
+static void record_lock(short type, int cmd)
 {
     struct flock fl;
 
-    (void)baton;
     memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
+    fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    while (fcntl(load_lock_fd, F_SETLKW, &fl) == -1 && errno == EINTR) {
+    while (fcntl(load_lock_fd, cmd, &fl) == -1 && errno == EINTR) {
     }
+}
+
+static void load_lock(void *baton)
+{
+    (void)baton;
+    record_lock(F_WRLCK, F_SETLKW);
 }
 
 static void load_unlock(void *baton)
 {
-    struct flock fl;
-
     (void)baton;
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    fcntl(load_lock_fd, F_SETLK, &fl);
+    record_lock(F_UNLCK, F_SETLK);
 }
 
 static void usage(void)
