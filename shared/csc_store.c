@@ -548,12 +548,13 @@ static apr_status_t store_exec(csc_store_t *st, csc_stmt_e which,
                                  conn->stmt[which], 0, args);
         }
         if (drv == 0) {
-            conn_release(st, conn);
             if (stmt_defs[which].writes && st->cache) {
                 /* this connection's own commits do not move its
-                 * data_version, so say it here */
+                 * data_version, so say it here, before another thread
+                 * can borrow the connection and look */
                 csc_store_cache_advance(st->cache);
             }
+            conn_release(st, conn);
             if (nrows) {
                 *nrows = n;
             }
