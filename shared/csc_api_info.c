@@ -47,24 +47,19 @@ static const char *info_cache_key(const csc_env_t *env, int version,
 }
 
 static int info_cache_get(const char *key, csc_response_t *resp,
-                          apr_pool_t *p)
+                          const csc_request_t *req)
 {
     int i, found = 0;
 
     pthread_mutex_lock(&info_cache_lock);
     for (i = 0; i < INFO_CACHE_SLOTS && info_cache[i].key; i++) {
         if (!strcmp(info_cache[i].key, key)) {
-            resp->body = apr_pstrdup(p, info_cache[i].body);
+            csc_json_respond_text(resp, req, 200, info_cache[i].body);
             found = 1;
             break;
         }
     }
     pthread_mutex_unlock(&info_cache_lock);
-    if (found) {
-        resp->status = 200;
-        resp->content_type = "application/json;charset=UTF-8";
-        resp->body_len = strlen(resp->body);
-    }
     return found;
 }
 
@@ -115,7 +110,7 @@ void csc_api_info(csc_call_t *call)
         return;
     }
     key = info_cache_key(env, req->version, req->pool);
-    if (info_cache_get(key, call->resp, req->pool)) {
+    if (info_cache_get(key, call->resp, req)) {
         return;
     }
     methods = json_array();

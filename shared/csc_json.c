@@ -189,6 +189,15 @@ int csc_json_client_data(json_t *obj, const csc_request_t *req,
     return CSC_JSON_OK;
 }
 
+void csc_json_respond_text(csc_response_t *resp, const csc_request_t *req,
+                           int status, const char *text)
+{
+    resp->status = status;
+    resp->content_type = "application/json;charset=UTF-8";
+    resp->body = apr_pstrdup(req->pool, text);
+    resp->body_len = strlen(resp->body);
+}
+
 void csc_json_respond(csc_response_t *resp, const csc_request_t *req,
                       int status, json_t *obj)
 {
@@ -199,10 +208,7 @@ void csc_json_respond(csc_response_t *resp, const csc_request_t *req,
         csc_error_set(resp, req, CSC_ERR_SERVER);
         return;
     }
-    resp->status = status;
-    resp->content_type = "application/json;charset=UTF-8";
-    resp->body = apr_pstrdup(req->pool, text);
-    resp->body_len = strlen(resp->body);
+    csc_json_respond_text(resp, req, status, text);
     free(text);
 }
 

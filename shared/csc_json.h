@@ -44,6 +44,10 @@ int csc_json_string_array(json_t *obj, const char *name, int required,
 int csc_json_client_data(json_t *obj, const csc_request_t *req,
                          csc_response_t *resp);
 
+/* A JSON text (copied from text) as the response body. */
+void csc_json_respond_text(csc_response_t *resp, const csc_request_t *req,
+                           int status, const char *text);
+
 /* Serialises obj as the response body with the given status; steals the
  * reference to obj. */
 void csc_json_respond(csc_response_t *resp, const csc_request_t *req,
