@@ -120,5 +120,11 @@ apr_status_t csc_credfacts_get(const csc_credential_t *c,
 
 int csc_credfacts_cert_valid(const csc_credfacts_t *f, apr_time_t now)
 {
-    return f->has_cert && now >= f->not_before && now <= f->not_after;
+    const char *status;
+
+    if (!f->has_cert) {
+        return 0;
+    }
+    status = csc_x509_validity_status(f->not_before, f->not_after, now);
+    return status && !strcmp(status, "valid");
 }

@@ -370,15 +370,21 @@ apr_status_t csc_x509_key_info_from_spki_pem(const char *pubkey_pem,
     return rv;
 }
 
-const char *csc_x509_status(const csc_cert_info_t *c, apr_time_t now)
+const char *csc_x509_validity_status(apr_time_t not_before,
+                                     apr_time_t not_after, apr_time_t now)
 {
     /* Whole seconds: notAfter 235959Z covers the whole last second. */
     apr_int64_t s = apr_time_sec(now);
 
-    if (s < apr_time_sec(c->not_before)) {
+    if (s < apr_time_sec(not_before)) {
         return NULL;
     }
-    return s > apr_time_sec(c->not_after) ? "expired" : "valid";
+    return s > apr_time_sec(not_after) ? "expired" : "valid";
+}
+
+const char *csc_x509_status(const csc_cert_info_t *c, apr_time_t now)
+{
+    return csc_x509_validity_status(c->not_before, c->not_after, now);
 }
 
 apr_status_t csc_x509_matches_key(const char *cert_pem,

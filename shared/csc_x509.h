@@ -54,6 +54,10 @@ apr_status_t csc_x509_key_info_from_spki_pem(const char *pubkey_pem,
  * "not yet valid", so such a status is better left out). */
 const char *csc_x509_status(const csc_cert_info_t *c, apr_time_t now);
 
+/* The same rule on bare validity dates. */
+const char *csc_x509_validity_status(apr_time_t not_before,
+                                     apr_time_t not_after, apr_time_t now);
+
 /* APR_SUCCESS if the (first) certificate carries exactly this SPKI public
  * key, APR_EMISMATCH if it carries another one, APR_EINVAL if either PEM
  * does not parse. */

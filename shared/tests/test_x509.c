@@ -707,6 +707,12 @@ int main(void)
            && f.key.type == CSC_KEY_RSA && f.key.bits == 2048
            && f.has_cert && csc_credfacts_cert_valid(&f, now),
            "facts: RSA 2048 with a certificate valid now");
+        ok(csc_credfacts_cert_valid(&f, f.not_after + apr_time_from_msec(999))
+           && !csc_credfacts_cert_valid(&f, f.not_after
+                                            + apr_time_from_sec(1))
+           && csc_credfacts_cert_valid(&f, f.not_before)
+           && !csc_credfacts_cert_valid(&f, f.not_before - 1),
+           "facts: valid to the second, as credentials/info's status says");
         cr.cert_chain_pem = old_pem;
         ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS && f.has_cert
            && !csc_credfacts_cert_valid(&f, now),
