@@ -50,13 +50,23 @@ static void digest_of(const csc_credential_t *c, unsigned char out[32])
     memcpy(out, h, 32);
 }
 
+/* Copies src, cut if it must be at a character boundary: the text goes
+ * into a JSON string, which has to stay valid UTF-8. */
 static void copy_text(char *dst, apr_size_t size, const char *src)
 {
-    if (src) {
-        apr_cpystrn(dst, src, size);
-    }
-    else {
+    apr_size_t n;
+
+    if (!src) {
         dst[0] = '\0';
+        return;
+    }
+    apr_cpystrn(dst, src, size);
+    n = strlen(dst);
+    if (n < strlen(src)) {
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        dst[n] = '\0';
     }
 }
 

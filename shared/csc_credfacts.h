@@ -18,8 +18,10 @@ typedef struct {
     int has_cert;               /* an end-entity certificate is stored */
     apr_time_t not_before;      /* its validity */
     apr_time_t not_after;
-    char subject_o[128];        /* for the v1 "certificate expired" text */
-    char subject_cn[128];
+    /* for the v1 "certificate expired" text: RFC 5280 bounds O and CN to
+     * 64 characters, up to 256 bytes of UTF-8 */
+    char subject_o[257];
+    char subject_cn[257];
 } csc_credfacts_t;
 
 /* APR_SUCCESS and *out, or an error when the stored public key cannot be

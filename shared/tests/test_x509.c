@@ -733,6 +733,27 @@ int main(void)
         ok(csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
            && f.key.type == CSC_KEY_EC && f.key.bits == 256,
            "facts: a new key is seen");
+        {
+            /* the longest CN RFC 5280 allows, in two-byte characters */
+            char cn[64 * 2 + 1];
+            const char *pem = NULL;
+            int k;
+
+            for (k = 0; k < 64; k++) {
+                memcpy(cn + 2 * k, "\xc3\xa9", 2);
+            }
+            cn[128] = '\0';
+            rv = csc_ca_issue(ca_key, ca_crt, cr.pubkey_pem,
+                              apr_pstrcat(pool, "CN=", cn, ",O=Example",
+                                          NULL), 30, &pem, pool, &err);
+            cr.cert_chain_pem = pem;
+            ok(rv == APR_SUCCESS
+               && csc_credfacts_get(&cr, &f, pool) == APR_SUCCESS
+               && !strcmp(f.subject_cn, cn)
+               && !strcmp(f.subject_o, "Example"),
+               "facts: a 64-character UTF-8 CN is kept whole (%s)",
+               rv == APR_SUCCESS ? "issued" : err);
+        }
     }
 
     EVP_PKEY_free(rsa);
