@@ -171,13 +171,9 @@ fi
 # --- token, credentials, TLS certificate ---------------------------------------
 p11mod=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
 [ -r "$p11mod" ] || die "SoftHSM2 module $p11mod missing"
-mkdir -p "$W/tokens" "$W/srv/htdocs" "$W/srv/logs" "$W/srv/run"
-cat > "$W/softhsm2.conf" <<EOF
-directories.tokendir = $W/tokens
-objectstore.backend = file
-log.level = ERROR
-slots.removable = false
-EOF
+mkdir -p "$W/srv/htdocs" "$W/srv/logs" "$W/srv/run"
+. "$top/tools/softhsm-dir.sh"
+softhsm_dir "$W"
 token_pin=$(openssl rand -hex 8)
 printf '%s\n' "$token_pin" > "$W/token.pin"
 user_pin=$(printf '%06d' $(( (RANDOM * 32768 + RANDOM) % 1000000 )))

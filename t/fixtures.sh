@@ -8,18 +8,12 @@ top=$(cd "$t/.." && pwd)
 fx=$t/fixtures
 [ -f "$fx/fixture.json" ] && exit 0
 rm -rf "$fx"
-mkdir -p "$fx/tokens"
+. "$top/tools/softhsm-dir.sh"
+softhsm_dir "$fx"
 admin=$top/tools/csc-admin
 [ -x "$admin" ] || { echo "tools/csc-admin is not built" >&2; exit 2; }
 module=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
 
-cat > "$fx/softhsm2.conf" <<CONF
-directories.tokendir = $fx/tokens
-objectstore.backend = file
-log.level = ERROR
-slots.removable = false
-CONF
-export SOFTHSM2_CONF="$fx/softhsm2.conf"
 token_pin=hsm-pin-4721
 printf '%s' "$token_pin" > "$fx/token.pin"
 export CSC_PKCS11_PIN="$token_pin"

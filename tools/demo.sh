@@ -38,18 +38,13 @@ fi
 as_user() { if [ "$(id -u)" = 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi; }
 
 rm -rf "$dir"
-mkdir -p "$dir/run" "$dir/logs" "$dir/tokens" "$dir/lib"
+mkdir -p "$dir/run" "$dir/logs" "$dir/lib"
 umask 077
 rnd() { tr -dc "$1" < /dev/urandom | head -c "$2"; }
 token_pin=$(rnd 'A-Za-z0-9' 16)
 printf '%s' "$token_pin" > "$dir/token.pin"
-cat > "$dir/softhsm2.conf" <<EOF
-directories.tokendir = $dir/tokens
-objectstore.backend = file
-log.level = ERROR
-slots.removable = false
-EOF
-export SOFTHSM2_CONF="$dir/softhsm2.conf"
+. "$top/tools/softhsm-dir.sh"
+softhsm_dir "$dir"
 export CSC_PKCS11_PIN="$token_pin"
 admin="$top/tools/csc-admin"
 store="sqlite3:$dir/lib/csc.db"

@@ -60,14 +60,8 @@ done
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/csc-admin-test.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
-mkdir "$W/tokens"
-cat >"$W/softhsm2.conf" <<EOF
-directories.tokendir = $W/tokens
-objectstore.backend = file
-log.level = ERROR
-slots.removable = false
-EOF
-export SOFTHSM2_CONF=$W/softhsm2.conf
+. "$(dirname "$0")/softhsm-dir.sh"
+softhsm_dir "$W"
 unset CSC_PKCS11_PIN CSC_STORE
 softhsm2-util --init-token --free --label csc-test --so-pin 12345678 \
     --pin 1234 >/dev/null || { echo "Bail out! softhsm2-util failed"; exit 1; }

@@ -36,15 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir "$work/tokens"
-cat > "$work/softhsm2.conf" <<EOF
-directories.tokendir = $work/tokens
-objectstore.backend = file
-log.level = ERROR
-slots.removable = false
-EOF
-SOFTHSM2_CONF=$work/softhsm2.conf
-export SOFTHSM2_CONF
+. "$here/../../tools/softhsm-dir.sh"
+softhsm_dir "$work"
 
 p11() {
     pkcs11-tool --module "$module" --token-label csc "$@"
