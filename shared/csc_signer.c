@@ -28,6 +28,7 @@
 #include <apr_time.h>
 
 #include "csc_log.h"
+#include "csc_proc.h"
 #include "csc_signer.h"
 
 #define KEYREF_MAX 4096
@@ -338,7 +339,7 @@ static void drop_hsm_keys(void)
 
 static void process_check(void)
 {
-    int me = (int)getpid();
+    int me = (int)csc_proc_id();
 
     pthread_once(&init_once, state_init);
     if (atomic_load(&owner_pid) == me) {

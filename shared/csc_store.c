@@ -15,6 +15,7 @@
 #include "apr_time.h"
 
 #include "csc_log.h"
+#include "csc_proc.h"
 #include "csc_store.h"
 #include "csc_store_cache.h"
 #include "csc_store_schema.h"
@@ -227,7 +228,7 @@ static apr_status_t store_new(csc_store_t **out, const char *spec,
 
     st = apr_pcalloc(sp, sizeof(*st));
     st->pool = sp;
-    st->pid = getpid();
+    st->pid = csc_proc_id();
     if (rv == APR_SUCCESS) {
         rv = apr_thread_mutex_create(&st->mutex, APR_THREAD_MUTEX_DEFAULT, sp);
     }
@@ -266,7 +267,7 @@ static apr_status_t conn_cleanup(void *data)
 {
     csc_store_conn_t *conn = data;
 
-    if (conn->handle && conn->pid == getpid()) {
+    if (conn->handle && conn->pid == csc_proc_id()) {
         apr_dbd_close(conn->st->driver, conn->handle);
     }
     conn->handle = NULL;
@@ -318,7 +319,7 @@ static apr_status_t conn_connect(csc_store_t *st, apr_pool_t *cp,
 
     conn->st = st;
     conn->pool = cp;
-    conn->pid = getpid();
+    conn->pid = csc_proc_id();
     rv = apr_dbd_open_ex(st->driver, cp, st->params, &conn->handle, &err);
     if (rv != APR_SUCCESS) {
         conn->handle = NULL;
@@ -440,7 +441,7 @@ static apr_status_t conn_acquire(csc_store_t *st, int fresh,
     const char *errmsg = NULL;
     apr_pool_t *cp = NULL;
     apr_status_t rv;
-    pid_t me = getpid();
+    pid_t me = csc_proc_id();
     int abandoned = 0;
 
     apr_thread_mutex_lock(st->mutex);
@@ -505,7 +506,7 @@ void csc_store_disconnect(csc_store_t *st)
     csc_store_conn_t *list, *next;
 
     apr_thread_mutex_lock(st->mutex);
-    list = st->pid == getpid() ? st->idle : NULL;
+    list = st->pid == csc_proc_id() ? st->idle : NULL;
     st->idle = NULL;
     apr_thread_mutex_unlock(st->mutex);
     for (; list; list = next) {

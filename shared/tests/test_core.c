@@ -3,6 +3,7 @@
  * csc_handle() with a real shared-state file and a real SQLite store. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <apr_general.h>
@@ -16,6 +17,7 @@
 #include "csc_error.h"
 #include "csc_json.h"
 #include "csc_kv.h"
+#include "csc_proc.h"
 #include "csc_store.h"
 #include "tap.h"
 
@@ -406,6 +408,54 @@ static void test_paging(const char *dir)
     json_decref(r.json);
 }
 
+/* Exit status of a forked child: 0 when csc_proc_id() names the child
+ * even though the parent had it cached before fork(); and the same one
+ * level further down. */
+static int proc_child(pid_t parent, int depth)
+{
+    pid_t me = csc_proc_id();
+
+    if (me != getpid() || me == parent) {
+        return 1;
+    }
+    if (depth > 0) {
+        int st = 0;
+        pid_t c = fork();
+
+        if (c == 0) {
+            _exit(proc_child(me, depth - 1));
+        }
+        if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st)
+            || WEXITSTATUS(st) != 0) {
+            return 2;
+        }
+        if (csc_proc_id() != me) {
+            return 3;
+        }
+    }
+    return 0;
+}
+
+static void test_proc_id(void)
+{
+    pid_t parent = csc_proc_id();
+    pid_t c;
+    int st = 0;
+
+    is_int(parent, getpid(), "csc_proc_id is getpid()");
+    is_int(csc_proc_id(), parent, "and stays so without a fork");
+    c = fork();
+    if (c == 0) {
+        _exit(proc_child(parent, 1));
+    }
+    ok(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st),
+       "forked child ran");
+    is_int(WEXITSTATUS(st), 0,
+           "a child and a grandchild each see their own id, not the one "
+           "cached before fork()");
+    is_int(csc_proc_id(), getpid(), "the parent's own id is unchanged");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/csc-test-core-XXXXXX";
@@ -424,6 +474,7 @@ int main(void)
         return 2;
     }
     test_b64();
+    test_proc_id();
     test_error_table();
     test_json_limits();
     test_info_cache();
