@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--smoke] [--mpm event|prefork|both] [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
-#                [--mem-key ec|rsa] [--keep]
+#                [--mem-key ec|rsa] [--connections N] [--keep]
 #
 # Builds what it needs, creates a throw-away SoftHSM2 token and credential
 # store, then for each MPM starts a private httpd on 127.0.0.1 and, in each
@@ -29,6 +29,7 @@ pin_iterations=""
 keep=0
 all_scenarios="a b c d e f a_tls"
 mem_key=ec
+conns=50                    # wrk connections (keep-alive)
 scenarios="$all_scenarios mem"
 
 usage() {         # usage [STATUS]
@@ -54,6 +55,9 @@ while [ $# -gt 0 ]; do
             [ $# -ge 2 ] || usage
             case $2 in ec|rsa) mem_key=$2 ;; *) usage ;; esac
             shift ;;
+        --connections)
+            [ $# -ge 2 ] && [ "$2" -gt 0 ] 2>/dev/null || usage
+            conns=$2; shift ;;
         --keep) keep=1 ;;
         -h|--help) usage 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -75,7 +79,6 @@ scenarios=$sel
 
 # --- parameters of the two modes --------------------------------------------
 ncpu=$(nproc)
-conns=50                    # wrk connections (keep-alive)
 wrk_threads=2
 if [ "$mode" = full ]; then
     reps=3; dur=10; warm=3; raw_secs=5; mem_requests=200000
