@@ -29,7 +29,11 @@ pin_iterations=""
 keep=0
 all_scenarios="a b c d e f a_tls"
 mem_key=ec
-conns=50                    # wrk connections (keep-alive)
+# wrk's keep-alive connections in the measured runs: enough requests in
+# flight to keep both cores busy (the raw baseline runs 2 threads and no
+# queue), not 50 waiting in line, which only adds latency and, with 50
+# busy children or threads, cache and token contention (bench/README.md)
+conns=8
 scenarios="$all_scenarios mem"
 
 usage() {         # usage [STATUS]
@@ -56,7 +60,9 @@ while [ $# -gt 0 ]; do
             case $2 in ec|rsa) mem_key=$2 ;; *) usage ;; esac
             shift ;;
         --connections)
-            [ $# -ge 2 ] && [ "$2" -gt 0 ] 2>/dev/null || usage
+            # at most prefork's 64 children (bench/httpd.conf.in)
+            [ $# -ge 2 ] && [ "$2" -gt 0 ] 2>/dev/null \
+                && [ "$2" -le 64 ] || usage
             conns=$2; shift ;;
         --keep) keep=1 ;;
         -h|--help) usage 0 ;;
