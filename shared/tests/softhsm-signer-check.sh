@@ -63,6 +63,7 @@ gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread ${CSC_CFLAGS:-} \
     "$shared/tests/test_signer.c" "$shared/csc_signer.c" \
     "$shared/csc_signer_engine.c" "$shared/csc_signer_soft.c" \
     "$shared/csc_signer_provider.c" "$shared/csc_algo.c" "$shared/csc_log.c" \
+    "$shared/csc_proc.c" \
     $(pkg-config --libs $pkgs) -o "$work/test_signer"
 
 CSC_TEST_PKCS11=1 \
