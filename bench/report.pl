@@ -11,6 +11,7 @@
 use strict;
 use warnings;
 use JSON::PP;
+use List::Util qw(sum);
 
 my $dir = shift @ARGV or die "usage: report.pl DIR\n";
 my $json = JSON::PP->new->canonical->pretty;
@@ -60,11 +61,17 @@ die "report.pl: raw rates missing\n"
 sub flow_bound { my ($s, $p) = @_; return 1 / (1 / $s + 1 / $p); }
 my $flow_raw = flow_bound($raw{rsa}{median}, $raw{pin}{median});
 
-# the raw rate a scenario is compared with, in one repetition
+# the raw rate a scenario is compared with, in one repetition: the mean of
+# the raw runs right before it and right after it (the next repetition's,
+# or the closing one), so that a raw run that happened to come out high or
+# low, or drift during the repetition, weighs half
 sub raw_of {
     my ($m, $rep, $name) = @_;
-    my $at = $raw_at{$m}{$rep} || {};
-    my $get = sub { $at->{ $_[0] } // $raw{ $_[0] }{median} };
+    my $get = sub {
+        my @v = grep { defined }
+            map { ($raw_at{$m}{$_} || {})->{ $_[0] } } $rep, $rep + 1;
+        return @v ? (sum(@v) / @v) : $raw{ $_[0] }{median};
+    };
     return $get->('rsa') if $name eq 'rsa';
     return $get->('ec') if $name eq 'ec';
     return flow_bound($get->('rsa'), $get->('pin'));
@@ -280,8 +287,8 @@ push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
     . "iterations** (as stored by csc-admin set-pin).", '';
 
 push @md, '## Raw rates (outside httpd, same keys, same signer code)', '';
-push @md, 'Measured before each repetition of each MPM (httpd idle); '
-    . 'median and range over all of them.', '';
+push @md, 'Measured before each repetition of each MPM and once after the '
+    . 'last (httpd idle); median and range over all of them.', '';
 push @md, '| what | per second | CPU µs/op | shape |', '|---|---:|---:|---|';
 my %raw_label = (
     rsa => 'RSA-2048 sign (csc_signer_sign, SoftHSM2)',
@@ -340,8 +347,9 @@ for my $sc (@order) {
     }
 }
 push @md, '';
-push @md, 'Ratios pair each repetition with the raw rate measured right '
-    . 'before it (median and range over the repetitions).  Scenario d '
+push @md, 'Ratios pair each repetition with the mean of the raw rates '
+    . 'measured right before and right after it (median and range over the '
+    . 'repetitions).  Scenario d '
     . 'counts both requests (authorize and signHash) in requests/s and in '
     . 'the latencies; signatures/s is completed flows.  **HTTP-floor bound**: '
     . 'the ratio a module that cost no more CPU per request than the static '

@@ -248,9 +248,9 @@ raw() {     # raw NAME MPM REP ARGS...: one rawsign run
 }
 sign_args=(--module "$p11mod" --pin-file "$W/token.pin" --threads "$ncpu")
 # The raw rates are measured once per repetition, right before its
-# scenarios (httpd idle), and each ratio pairs a scenario with the raw rate
-# of its own repetition: load from elsewhere on the machine then shifts
-# both sides alike.
+# scenarios (httpd idle), and once after the last; each ratio pairs a
+# scenario with the mean of the raw rates before and after its repetition:
+# load from elsewhere on the machine then shifts both sides alike.
 raw_set() {     # raw_set MPM REP
     raw rsa "$1" "$2" sign --keyref "$rsa_ref" --algo "$oid_rsa" \
         "${sign_args[@]}"
@@ -491,6 +491,9 @@ for mpm in $mpms; do
             wrk_run "$mpm" "$sc" "$rep" "$dur"
         done
     done
+    # the raw rates once more after the last repetition: each repetition
+    # is then bracketed by a raw measurement before and after it
+    [ -n "$scenarios" ] && raw_set "$mpm" $(( reps + 1 ))
 
     # memory: RSS of the children around mem_requests signHash requests
     if [ "$run_mem" = 1 ]; then
