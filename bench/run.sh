@@ -31,8 +31,7 @@ all_scenarios="a b c d e f a_tls"
 mem_key=ec
 # wrk's keep-alive connections in the measured runs: enough requests in
 # flight to keep both cores busy (the raw baseline runs 2 threads and no
-# queue), not 50 waiting in line, which only adds latency and, with 50
-# busy children or threads, cache and token contention (bench/README.md)
+# queue), not 50 waiting in line, which adds latency (bench/README.md)
 conns=8
 scenarios="$all_scenarios mem"
 
