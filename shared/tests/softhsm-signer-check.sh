@@ -1,27 +1,29 @@
 #!/bin/sh
 # End-to-end check of the engine: route through SoftHSM2: a private token in
 # a temporary directory, an RSA-2048 and an EC P-256 key made with
-# pkcs11-tool, then test_signer.c in PKCS#11 mode (CSC_TEST_PKCS11=1) signs
-# with every algorithm, verifies against the exported public keys, signs
-# from threads and forked children, and takes the token away and back.
+# pkcs11-tool, then the built unit test shared/tests/test_signer in PKCS#11
+# mode (CSC_TEST_PKCS11=1) signs with every algorithm, verifies against the
+# exported public keys, signs from threads and forked children, and takes
+# the token away and back.  It runs the binary `make` built (a
+# --enable-sanitizers build gives a sanitized one), so it links exactly
+# what the library holds.
 #
-# Usage: shared/tests/softhsm-signer-check.sh
+# Usage: shared/tests/softhsm-signer-check.sh   (after make)
 #   KEEP=1        keep the temporary directory
-#   CSC_CFLAGS=   extra compiler flags, e.g. "-g -fsanitize=address,undefined"
-# Needs: gcc, pkg-config, softhsm2, opensc (pkcs11-tool),
-#        libengine-pkcs11-openssl, libapr1-dev, libssl-dev.
+# Needs: softhsm2, opensc (pkcs11-tool), libengine-pkcs11-openssl.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-shared=$(cd "$here/.." && pwd)
 module=${CSC_SOFTHSM_MODULE:-/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so}
 pin='pin-Xq7z'          # distinctive, so "no PIN in messages" can be checked
 so_pin='so-Kw3v9'
 
-for tool in gcc pkg-config softhsm2-util pkcs11-tool openssl; do
+for tool in softhsm2-util pkcs11-tool openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool" >&2; exit 2; }
 done
 [ -r "$module" ] || { echo "SoftHSM module $module not found" >&2; exit 2; }
+test_signer=$here/test_signer
+[ -x "$test_signer" ] || { echo "$test_signer is not built (make check)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/csc-softhsm-XXXXXX)
 cleanup() {
@@ -56,16 +58,6 @@ for k in rsa1 ec1; do
         -out "$work/$k.pub.pem"
 done
 
-pkgs="apr-1 libcrypto"
-# shellcheck disable=SC2046
-gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread ${CSC_CFLAGS:-} \
-    -I"$shared" $(pkg-config --cflags $pkgs) \
-    "$shared/tests/test_signer.c" "$shared/csc_signer.c" \
-    "$shared/csc_signer_engine.c" "$shared/csc_signer_soft.c" \
-    "$shared/csc_signer_provider.c" "$shared/csc_algo.c" "$shared/csc_log.c" \
-    "$shared/csc_proc.c" \
-    $(pkg-config --libs $pkgs) -o "$work/test_signer"
-
 CSC_TEST_PKCS11=1 \
 CSC_TEST_P11_MODULE=$module \
 CSC_TEST_P11_PIN=$pin \
@@ -74,4 +66,4 @@ CSC_TEST_EC_REF='engine:pkcs11:token=csc;id=%02;type=private' \
 CSC_TEST_RSA_PUB=$work/rsa1.pub.pem \
 CSC_TEST_EC_PUB=$work/ec1.pub.pem \
 CSC_TEST_TOKENDIR=$work/tokens \
-    "$work/test_signer" </dev/null
+    "$test_signer" </dev/null
