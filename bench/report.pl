@@ -57,7 +57,7 @@ for my $r (grep { $_->{kind} eq 'raw' } @runs) {
 $raw{$_} = stat_of(@{ $raw_list{$_} }) for keys %raw_list;
 $raw_cpu{$_} = median(@{ $rawcpu_list{$_} }) for keys %rawcpu_list;
 die "report.pl: raw rates missing\n"
-    unless $raw{rsa} && $raw{ec} && $raw{pin};
+    unless $raw{rsa} && $raw{ec} && $raw{ecfile} && $raw{pin};
 sub flow_bound { my ($s, $p) = @_; return 1 / (1 / $s + 1 / $p); }
 my $flow_raw = flow_bound($raw{rsa}{median}, $raw{pin}{median});
 
@@ -72,22 +72,22 @@ sub raw_of {
             map { ($raw_at{$m}{$_} || {})->{ $_[0] } } $rep, $rep + 1;
         return @v ? (sum(@v) / @v) : $raw{ $_[0] }{median};
     };
-    return $get->('rsa') if $name eq 'rsa';
-    return $get->('ec') if $name eq 'ec';
-    return flow_bound($get->('rsa'), $get->('pin'));
+    return $name eq 'flow' ? flow_bound($get->('rsa'), $get->('pin'))
+                           : $get->($name);
 }
 
 # ---- scenarios -----------------------------------------------------------------
 my %desc = (
     a     => 'signHash, 1 hash, RSA-2048',
     b     => 'signHash, 1 hash, ECDSA P-256',
+    b_file => 'signHash, 1 hash, ECDSA P-256, key in a file (no HSM)',
     c     => 'signHash, batch of 32 hashes, RSA-2048',
     d     => 'authorize (PIN) + signHash, RSA-2048',
     e     => 'info (GET): module HTTP floor',
     f     => 'static 1 KiB file: httpd floor',
     a_tls => 'signHash, 1 hash, RSA-2048, over TLS',
 );
-my @order = qw(a b c d e f a_tls);
+my @order = qw(a b b_file c d e f a_tls);
 # what each ratio divides by (raw: rsa, ec or flow; e: scenario f), its
 # target (undef: informational), and the signatures per request and HTTP
 # requests per signature for the HTTP-floor bound
@@ -96,6 +96,8 @@ my %ratio = (
                req_per_sig => 1 },
     b     => { over => 'raw ECDSA P-256 signing', raw => 'ec', target => 0.60,
                req_per_sig => 1 },
+    b_file => { over => 'raw ECDSA P-256 signing, same file key',
+                raw => 'ecfile', req_per_sig => 1 },
     c     => { over => 'raw RSA-2048 signing', raw => 'rsa', target => 0.95,
                req_per_sig => 1 / 32 },
     d     => { over => '1/(1/raw sign + 1/raw PIN)', raw => 'flow',
@@ -213,6 +215,33 @@ for my $m (@mpms) {
     $out_mpm{$m}{warmup_errors} = $warm_errors{$m} || {};
 }
 
+# ---- where the CPU of an ECDSA signHash goes ---------------------------------------
+# b_file is b with the key in a file: httpd CPU per request minus the raw
+# CPU of a file-key signature is what HTTP and the module cost per
+# signHash without an HSM; what b costs beyond that is the HSM's signature
+# as it runs inside httpd, next to the same signature in the raw loop.
+for my $m (@mpms) {
+    my $sc = $out_mpm{$m}{scenarios};
+    my %c = map { $_ => ($sc->{$_} || {})->{server_cpu_us_per_request} }
+            qw(b b_file e f);
+    next if grep { !defined } values %c;
+    next unless $raw_cpu{ecfile} && $raw_cpu{ec};
+    my $http_module = $c{b_file} - $raw_cpu{ecfile};
+    my $hsm_in_httpd = $c{b} - $http_module;
+    $out_mpm{$m}{signhash_cpu_split} = {
+        static_file_us => $c{f},
+        info_us => $c{e},
+        signhash_without_signature_us => $http_module,
+        signhash_beyond_info_us => $http_module - $c{e},
+        hsm_signature_in_httpd_us => $hsm_in_httpd,
+        hsm_signature_raw_us => $raw_cpu{ec},
+        # b's CPU ratio if a signHash cost nothing beyond info and its
+        # signature
+        b_cpu_ratio_if_signhash_cost_info => $raw_cpu{ec}
+            / ($hsm_in_httpd + $c{e}),
+    };
+}
+
 # ---- memory -----------------------------------------------------------------------
 sub parse_rss {
     my %h;
@@ -293,6 +322,7 @@ push @md, '| what | per second | CPU µs/op | shape |', '|---|---:|---:|---|';
 my %raw_label = (
     rsa => 'RSA-2048 sign (csc_signer_sign, SoftHSM2)',
     ec => 'ECDSA P-256 sign (csc_signer_sign, SoftHSM2)',
+    ecfile => 'ECDSA P-256 sign, key in a file (csc_signer_sign, OpenSSL)',
     pin => "PIN verify (csc_pin_verify, $facts->{pin_iterations} it.)",
     'rsa-procs' => 'RSA-2048 sign, forked processes (information)',
     'ec-procs' => 'ECDSA P-256 sign, forked processes (information)',
@@ -301,7 +331,7 @@ my %raw_label = (
     'rsa-p64' => 'RSA-2048 sign, as many processes as prefork children (information)',
     'ec-p64' => 'ECDSA P-256 sign, as many processes as prefork children (information)',
 );
-for my $k (qw(rsa ec pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64 ec-p64)) {
+for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64 ec-p64)) {
     next unless $raw{$k};
     my $shape = $k =~ /-t64/ ? '64 threads, 1 process'
               : $k =~ /-p64/ ? '64 processes'
@@ -380,6 +410,40 @@ for my $sc (@order) {
     }
 }
 push @md, '';
+
+my @split_mpms = grep { $out_mpm{$_}{signhash_cpu_split} } @mpms;
+if (@split_mpms) {
+    push @md, '## Where the CPU of an ECDSA signHash goes', '';
+    push @md, 'httpd CPU µs per request (medians), from scenarios f, e, b '
+        . 'and b_file and the raw CPU per signature of the file key '
+        . '(ecfile) and of the SoftHSM2 key (ec).  b_file minus its raw '
+        . 'signature is what HTTP and the module cost per signHash without '
+        . 'an HSM; b minus that is the SoftHSM2 signature as it runs inside '
+        . 'httpd.', '';
+    push @md, '| µs per request | ' . join(' | ', @split_mpms) . ' |',
+        '|---|' . join('', map { '---:|' } @split_mpms);
+    my @rows = (
+        [ 'static 1 KiB file (f): httpd\'s floor', 'static_file_us' ],
+        [ 'info (e): httpd + the module\'s floor', 'info_us' ],
+        [ 'signHash without its signature (b_file − raw ecfile)',
+          'signhash_without_signature_us' ],
+        [ '… of which beyond info', 'signhash_beyond_info_us' ],
+        [ 'SoftHSM2 ECDSA signature inside httpd (b − signHash without '
+          . 'its signature)', 'hsm_signature_in_httpd_us' ],
+        [ 'SoftHSM2 ECDSA signature in the raw loop (ec)',
+          'hsm_signature_raw_us' ],
+    );
+    for my $row (@rows) {
+        push @md, "| $row->[0] | " . join(' | ',
+            map { n($out_mpm{$_}{signhash_cpu_split}{ $row->[1] }, '%.0f') }
+            @split_mpms) . ' |';
+    }
+    push @md, '| b\'s CPU ratio if signHash cost no more than info besides '
+        . 'its signature | ' . join(' | ', map {
+            n($out_mpm{$_}{signhash_cpu_split}
+                  {b_cpu_ratio_if_signhash_cost_info}, '%.2f') }
+            @split_mpms) . ' |', '';
+}
 
 push @md, '## Memory', '';
 my $mem_key = ($facts->{memory_key} // 'ec') eq 'rsa' ? 'RSA-2048'

@@ -27,7 +27,7 @@ mpms="event prefork"
 out=$bench/results
 pin_iterations=""
 keep=0
-all_scenarios="a b c d e f a_tls"
+all_scenarios="a b b_file c d e f a_tls"
 mem_key=ec
 # wrk's keep-alive connections in the measured runs: enough requests in
 # flight to keep both cores busy (the raw baseline runs 2 threads and no
@@ -222,6 +222,19 @@ keyref() {
 }
 rsa_ref=$(keyref rsa)
 ec_ref=$(keyref ec)
+# the same ECDSA signHash with a key in a file (csc_signer's file: route,
+# OpenSSL in process, no PKCS#11): scenario b_file and its raw rate
+# separate what httpd and the module cost per signHash from what the HSM
+# costs, in httpd and outside it
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$W/ec-file.key" 2>/dev/null || die "cannot generate ec-file.key"
+chmod 600 "$W/ec-file.key"
+chown "$buser" "$W/ec-file.key"
+ecfile_ref=file:$W/ec-file.key
+adm create --id ecfile --owner bench --key-ref "$ecfile_ref" \
+    --subject "CN=bench ecfile" --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
+    --days 30 --multisign "$sighash_max" >/dev/null
+adm set-pin --id ecfile --pin-file "$W/user.pin" "${pin_opt[@]}" >/dev/null
 # the cost actually stored, read back rather than assumed
 pin_cost=$(sqlite3 "$W/csc.db" \
     "select pin_hash from csc_credential where id='rsa'" | cut -d'$' -f2)
@@ -254,6 +267,8 @@ raw_set() {     # raw_set MPM REP
     raw rsa "$1" "$2" sign --keyref "$rsa_ref" --algo "$oid_rsa" \
         "${sign_args[@]}"
     raw ec "$1" "$2" sign --keyref "$ec_ref" --algo "$oid_ec" "${sign_args[@]}"
+    raw ecfile "$1" "$2" sign --keyref "$ecfile_ref" --algo "$oid_ec" \
+        --threads "$ncpu"
     raw pin "$1" "$2" pin --iterations "$pin_cost" --threads "$ncpu"
 }
 if [ "$mode" = full ]; then
@@ -399,9 +414,10 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     case $kind in
         a|a_tls|c) cred=rsa; algo=$oid_rsa ;;
         b) cred=ec; algo=$oid_ec ;;
+        b_file) cred=ecfile; algo=$oid_ec ;;
     esac
     case $kind in
-        a|b|c|a_tls)
+        a|b|b_file|c|a_tls)
             h=$hash1; [ "$kind" = c ] && h=$hash32
             url=$base/csc/v1/signatures/signHash
             [ "$kind" = a_tls ] && url=$tlsbase/csc/v1/signatures/signHash
