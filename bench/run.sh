@@ -209,19 +209,16 @@ adm ca-create --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
 adm init >/dev/null
 pin_opt=()
 [ -n "$pin_iterations" ] && pin_opt=(--pin-iterations "$pin_iterations")
-for c in "rsa rsa:2048" "ec ec:P-256"; do
-    set -- $c
-    adm create --id "$1" --owner bench --generate "$2" --token-label bench \
-        --subject "CN=bench $1" --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
+credential() {   # credential ID KEY-OPTIONS...: enrolled with a PIN
+    local id=$1
+    shift
+    adm create --id "$id" --owner bench "$@" \
+        --subject "CN=bench $id" --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
         --days 30 --multisign "$sighash_max" >/dev/null
-    adm set-pin --id "$1" --pin-file "$W/user.pin" "${pin_opt[@]}" >/dev/null
-done
-keyref() {
-    adm show "$1" --json | perl -MJSON::PP -0e \
-        'print decode_json(<STDIN>)->{key_ref}'
+    adm set-pin --id "$id" --pin-file "$W/user.pin" "${pin_opt[@]}" >/dev/null
 }
-rsa_ref=$(keyref rsa)
-ec_ref=$(keyref ec)
+credential rsa --generate rsa:2048 --token-label bench
+credential ec --generate ec:P-256 --token-label bench
 # the same ECDSA signHash with a key in a file (csc_signer's file: route,
 # OpenSSL in process, no PKCS#11): scenario b_file and its raw rate
 # separate what httpd and the module cost per signHash from what the HSM
@@ -231,10 +228,13 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 chmod 600 "$W/ec-file.key"
 chown "$buser" "$W/ec-file.key"
 ecfile_ref=file:$W/ec-file.key
-adm create --id ecfile --owner bench --key-ref "$ecfile_ref" \
-    --subject "CN=bench ecfile" --ca-key "$W/ca.key" --ca-cert "$W/ca.pem" \
-    --days 30 --multisign "$sighash_max" >/dev/null
-adm set-pin --id ecfile --pin-file "$W/user.pin" "${pin_opt[@]}" >/dev/null
+credential ecfile --key-ref "$ecfile_ref"
+keyref() {
+    adm show "$1" --json | perl -MJSON::PP -0e \
+        'print decode_json(<STDIN>)->{key_ref}'
+}
+rsa_ref=$(keyref rsa)
+ec_ref=$(keyref ec)
 # the cost actually stored, read back rather than assumed
 pin_cost=$(sqlite3 "$W/csc.db" \
     "select pin_hash from csc_credential where id='rsa'" | cut -d'$' -f2)
