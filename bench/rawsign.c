@@ -3,18 +3,24 @@
  *   rawsign sign --keyref REF --algo OID [--module PATH] [--pin-file F]
  *                [--threads N] [--procs] [--seconds S]
  *   rawsign pin  --iterations N [--threads N] [--procs] [--seconds S]
+ *   rawsign syscall [--threads N] [--procs] [--seconds S]
  *
  * "sign" signs random SHA-256 digests with csc_signer_sign(), the very
  * function signatures/signHash calls, on the key reference a credential
  * uses; "pin" runs csc_pin_verify() on a hash made with csc_pin_hash() at
- * the given cost, as credentials/authorize does.  Work runs in N threads of
- * one process (default: as many as cores) or, with --procs, in N forked
- * processes (the prefork shape).  Prints one JSON object on stdout.
+ * the given cost, as credentials/authorize does; "syscall" times the
+ * cheapest system call there is (getpid, made directly so that no libc can
+ * cache it), the price every read, write, lock and futex pays on top of
+ * its own work: a virtual machine can charge several times what bare
+ * metal does, which moves every per-request figure.  Work runs in N
+ * threads of one process (default: as many as cores) or, with --procs, in N
+ * forked processes (the prefork shape).  Prints one JSON object on stdout.
  *
  * Each worker reports its own operation count and its own elapsed time,
  * so the operation in flight when time runs out does not bias the rate.
- * The CPU time used while the clock ran is reported too (cpu_us_per_op):
- * unlike the rate it does not depend on what else runs on the machine. */
+ * The CPU time used while the clock ran is reported too (cpu_us_per_op,
+ * and the part booked as system time, sys_us_per_op): unlike the rate it
+ * does not depend on what else runs on the machine. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +48,12 @@
 #include "csc_signer.h"
 
 #define BENCH_PIN "271828"
+/* getpid calls per counted operation: a pool clear and a loop check per
+ * call would weigh on a figure this small */
+#define SYSCALLS_PER_OP 100
 
 typedef struct {
-    const char *mode;           /* "sign" or "pin" */
+    const char *mode;           /* "sign", "pin" or "syscall" */
     const char *keyref;
     const char *algo;
     const char *module;
@@ -57,25 +67,42 @@ typedef struct {
 } bench_conf_t;
 
 typedef struct {
+    double total;               /* user + system */
+    double sys;
+} cpu_t;
+
+typedef struct {
     const bench_conf_t *bc;
     unsigned long ops;
     double elapsed;
     int failed;
     int warmup_retries;
-    double cpu;                 /* --procs: CPU seconds of this process */
+    cpu_t cpu;                  /* --procs: CPU seconds of this process */
 } worker_t;
 
 static atomic_int go;
 static atomic_int stop;
 
-/* User + system CPU seconds of this process, all threads. */
-static double cpu_sec(void)
+/* CPU seconds of this process so far, all threads. */
+static cpu_t cpu_now(void)
 {
     struct rusage ru;
+    cpu_t c;
 
     getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-           + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    c.sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    c.total = c.sys + (double)ru.ru_utime.tv_sec
+              + (double)ru.ru_utime.tv_usec / 1e6;
+    return c;
+}
+
+static cpu_t cpu_since(cpu_t then)
+{
+    cpu_t c = cpu_now();
+
+    c.total -= then.total;
+    c.sys -= then.sys;
+    return c;
 }
 
 static double now_sec(void)
@@ -137,6 +164,15 @@ static int one_op(const bench_conf_t *bc, const unsigned char *dg,
     if (!strcmp(bc->mode, "pin")) {
         return csc_pin_verify(BENCH_PIN, bc->pin_hash) == 1 ? 0 : -1;
     }
+    if (!strcmp(bc->mode, "syscall")) {
+        int i;
+        for (i = 0; i < SYSCALLS_PER_OP; i++) {
+            if (syscall(SYS_getpid) <= 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
     if (csc_signer_sign(bc->keyref, &bc->sp, dg, bc->sp.hash->len, &sig,
                         &siglen, p, &err) != APR_SUCCESS) {
         fprintf(stderr, "rawsign: sign failed: %s\n", err ? err : "?");
@@ -184,7 +220,7 @@ static void *worker_main(void *arg)
             w->failed = 1;
             break;
         }
-        w->ops++;
+        w->ops += !strcmp(bc->mode, "syscall") ? SYSCALLS_PER_OP : 1;
     }
     w->elapsed = now_sec() - t0;
     apr_pool_destroy(p);
@@ -192,10 +228,10 @@ static void *worker_main(void *arg)
 }
 
 /* Returns the CPU seconds the workers used while the clock ran. */
-static double run_threads(const bench_conf_t *bc, worker_t *ws)
+static cpu_t run_threads(const bench_conf_t *bc, worker_t *ws)
 {
     pthread_t *tids = calloc((size_t)bc->threads, sizeof(*tids));
-    double cpu0;
+    cpu_t cpu0;
     int i;
 
     for (i = 0; i < bc->threads; i++) {
@@ -206,7 +242,7 @@ static double run_threads(const bench_conf_t *bc, worker_t *ws)
     }
     /* let every worker finish its warm-up before the clock starts */
     usleep(300000);
-    cpu0 = cpu_sec();
+    cpu0 = cpu_now();
     atomic_store(&go, 1);
     usleep((useconds_t)(bc->seconds * 1e6));
     atomic_store(&stop, 1);
@@ -214,14 +250,14 @@ static double run_threads(const bench_conf_t *bc, worker_t *ws)
         pthread_join(tids[i], NULL);
     }
     free(tids);
-    return cpu_sec() - cpu0;
+    return cpu_since(cpu0);
 }
 
 /* --procs: each child runs one worker and writes its result to a pipe; the
  * start and stop signals are the pipe closing and a timer in the child. */
-static double run_procs(const bench_conf_t *bc, worker_t *ws)
+static cpu_t run_procs(const bench_conf_t *bc, worker_t *ws)
 {
-    double cpu = 0;
+    cpu_t cpu = {0, 0};
     int i, start_pipe[2];
     int *res = calloc((size_t)bc->procs, sizeof(int));
     pid_t *pids = calloc((size_t)bc->procs, sizeof(pid_t));
@@ -250,12 +286,12 @@ static double run_procs(const bench_conf_t *bc, worker_t *ws)
             /* blocks until the parent closes its end */
             while (read(start_pipe[0], &c, 1) > 0)
                 ;
-            w.cpu = cpu_sec();
+            w.cpu = cpu_now();
             atomic_store(&go, 1);
             usleep((useconds_t)(bc->seconds * 1e6));
             atomic_store(&stop, 1);
             pthread_join(tid, NULL);
-            w.cpu = cpu_sec() - w.cpu;
+            w.cpu = cpu_since(w.cpu);
             if (write(rp[1], &w, sizeof(w)) != (ssize_t)sizeof(w)) {
                 _exit(1);
             }
@@ -273,7 +309,8 @@ static double run_procs(const bench_conf_t *bc, worker_t *ws)
             ws[i].failed = 1;
         }
         ws[i].bc = bc;
-        cpu += ws[i].cpu;
+        cpu.total += ws[i].cpu.total;
+        cpu.sys += ws[i].cpu.sys;
         close(res[i]);
         waitpid(pids[i], &status, 0);
     }
@@ -336,7 +373,8 @@ static void usage(void)
             "[--pin-file F]\n"
             "                    [--threads N] [--procs] [--seconds S]\n"
             "       rawsign pin --iterations N [--threads N] [--procs] "
-            "[--seconds S]\n");
+            "[--seconds S]\n"
+            "       rawsign syscall [--threads N] [--procs] [--seconds S]\n");
     exit(2);
 }
 
@@ -344,7 +382,8 @@ static void parse_args(int argc, char **argv, bench_conf_t *bc)
 {
     int i;
 
-    if (argc < 2 || (strcmp(argv[1], "sign") && strcmp(argv[1], "pin"))) {
+    if (argc < 2 || (strcmp(argv[1], "sign") && strcmp(argv[1], "pin")
+                     && strcmp(argv[1], "syscall"))) {
         usage();
     }
     bc->mode = argv[1];
@@ -405,7 +444,8 @@ int main(int argc, char **argv)
     worker_t *ws;
     apr_pool_t *p;
     unsigned long ops = 0;
-    double rate = 0, elapsed = 0, cpu;
+    double rate = 0, elapsed = 0;
+    cpu_t cpu;
     int i, n, failed = 0, retries = 0;
 
     memset(&bc, 0, sizeof(bc));
@@ -437,7 +477,8 @@ int main(int argc, char **argv)
             die("bad key reference", err);
         }
     }
-    else if (csc_pin_hash(BENCH_PIN, bc.iterations, p, &bc.pin_hash)
+    else if (!strcmp(bc.mode, "pin")
+             && csc_pin_hash(BENCH_PIN, bc.iterations, p, &bc.pin_hash)
              != APR_SUCCESS) {
         die("csc_pin_hash failed (iterations out of range?)", NULL);
     }
@@ -457,13 +498,14 @@ int main(int argc, char **argv)
     }
     printf("{\"mode\":\"%s\",\"workers\":%d,\"shape\":\"%s\","
            "\"ops\":%lu,\"seconds\":%.3f,\"rate\":%.1f,"
-           "\"cpu_s\":%.3f,\"cpu_us_per_op\":%.1f",
+           "\"cpu_s\":%.3f,\"cpu_us_per_op\":%.3f,\"sys_us_per_op\":%.3f",
            bc.mode, n, bc.procs ? "processes" : "threads", ops, elapsed,
-           rate, cpu, ops ? cpu * 1e6 / (double)ops : 0.0);
+           rate, cpu.total, ops ? cpu.total * 1e6 / (double)ops : 0.0,
+           ops ? cpu.sys * 1e6 / (double)ops : 0.0);
     if (!strcmp(bc.mode, "pin")) {
         printf(",\"iterations\":%u", bc.iterations);
     }
-    else {
+    else if (!strcmp(bc.mode, "sign")) {
         printf(",\"algo\":\"%s\"", bc.algo);
     }
     printf(",\"warmup_retries\":%d,\"failed\":%s}\n", retries,

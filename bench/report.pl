@@ -47,15 +47,19 @@ sub stat_of {
 # ---- raw rates ---------------------------------------------------------------
 # Measured once per repetition of each MPM block (rep 1..n), plus the
 # informational forked-process runs (mpm "-").
-my (%raw_list, %raw, %raw_at, %rawcpu_list, %raw_cpu);
+my (%raw_list, %raw, %raw_at, %rawcpu_list, %raw_cpu, %rawsys_list,
+    %raw_sys);
 for my $r (grep { $_->{kind} eq 'raw' } @runs) {
     push @{ $raw_list{ $r->{name} } }, $r->{result}{rate};
     push @{ $rawcpu_list{ $r->{name} } }, $r->{result}{cpu_us_per_op}
         if $r->{result}{cpu_us_per_op};
+    push @{ $rawsys_list{ $r->{name} } }, $r->{result}{sys_us_per_op}
+        if defined $r->{result}{sys_us_per_op};
     $raw_at{ $r->{mpm} // '-' }{ $r->{rep} }{ $r->{name} } = $r->{result}{rate};
 }
 $raw{$_} = stat_of(@{ $raw_list{$_} }) for keys %raw_list;
 $raw_cpu{$_} = median(@{ $rawcpu_list{$_} }) for keys %rawcpu_list;
+$raw_sys{$_} = median(@{ $rawsys_list{$_} }) for keys %rawsys_list;
 die "report.pl: raw rates missing\n"
     unless $raw{rsa} && $raw{ec} && $raw{ecfile} && $raw{pin};
 sub flow_bound { my ($s, $p) = @_; return 1 / (1 / $s + 1 / $p); }
@@ -107,6 +111,15 @@ my %ratio = (
                req_per_sig => 1 },
 );
 
+# CPU (or system) µs per signature of a raw name; a flow is one signature
+# and one PIN verification
+sub raw_cost {
+    my ($per_op, $name) = @_;
+    return $per_op->{$name} if $name ne 'flow';
+    return defined $per_op->{rsa} && defined $per_op->{pin}
+        ? $per_op->{rsa} + $per_op->{pin} : undef;
+}
+
 my (%res, @mpms, %seen_mpm, %warm_errors);
 for my $r (grep { $_->{kind} eq 'wrk' } @runs) {
     my $m = $r->{mpm};
@@ -129,6 +142,8 @@ for my $r (grep { $_->{kind} eq 'wrk' } @runs) {
     push @{ $t->{p99} }, $x->{latency_us}{p99} / 1000;
     if (defined $r->{server_cpu_s} && $x->{requests}) {
         push @{ $t->{cpu_req} }, $r->{server_cpu_s} * 1e6 / $x->{requests};
+        push @{ $t->{sys_req} }, $r->{server_sys_s} * 1e6 / $x->{requests}
+            if defined $r->{server_sys_s};
         push @{ $t->{cpu_sig} }, $r->{server_cpu_s} * 1e6 / $x->{signatures}
             if $x->{signatures};
         push @{ $t->{wrk_cpu_req} },
@@ -155,6 +170,7 @@ for my $m (@mpms) {
             latency_p99_ms    => stat_of(@{ $t->{p99} }),
             server_cpu_us_per_request => median(@{ $t->{cpu_req} || [] }),
             server_cpu_us_per_signature => median(@{ $t->{cpu_sig} || [] }),
+            server_sys_us_per_request => median(@{ $t->{sys_req} || [] }),
             wrk_cpu_us_per_request => median(@{ $t->{wrk_cpu_req} || [] }),
             non200            => $t->{non200},
             socket_errors     => $t->{socket_errors},
@@ -205,12 +221,10 @@ for my $m (@mpms) {
             }
         }
         # the same comparison in CPU time, which other load barely moves
-        my $raw_cpu = !$rd || !$rd->{raw} ? undef
-            : $rd->{raw} eq 'flow' && $raw_cpu{rsa} && $raw_cpu{pin}
-                ? $raw_cpu{rsa} + $raw_cpu{pin}
-            : $raw_cpu{ $rd->{raw} };
+        my $raw_cpu = $rd && $rd->{raw} && raw_cost(\%raw_cpu, $rd->{raw});
         if ($raw_cpu && $o{server_cpu_us_per_signature}) {
             $o{raw_cpu_us_per_signature} = $raw_cpu;
+            $o{raw_sys_us_per_signature} = raw_cost(\%raw_sys, $rd->{raw});
             $o{cpu_ratio} = $raw_cpu / $o{server_cpu_us_per_signature};
         }
         elsif ($sc eq 'e' && $f && $o{server_cpu_us_per_request}) {
@@ -291,6 +305,8 @@ for my $r (grep { $_->{kind} eq 'memory' } @runs) {
 my %all = (
     facts => $facts,
     raw => \%raw,
+    raw_cpu_us_per_op => \%raw_cpu,
+    raw_sys_us_per_op => \%raw_sys,
     flow_raw_rate => $flow_raw,
     mpm => \%out_mpm,
     targets => \@targets,
@@ -321,11 +337,20 @@ push @md, sprintf('%s; %s rep(s) × %s s per scenario after a %s s warm-up; '
     $facts->{warmup_s}, $facts->{wrk_threads}, $facts->{connections}), '';
 push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
     . "iterations** (as stored by csc-admin set-pin).", '';
+if ($raw_cpu{syscall}) {
+    push @md, sprintf('**System call price on this machine: %.2f µs** (a '
+        . 'getpid round trip, %.2f µs of it booked as system time).  Every '
+        . 'read, write, epoll, lock and futex of a request pays it, so it '
+        . 'scales the HTTP cost of every scenario; compare it before '
+        . 'comparing runs from different machines.',
+        $raw_cpu{syscall}, $raw_sys{syscall} // 0), '';
+}
 
 push @md, '## Raw rates (outside httpd, same keys, same signer code)', '';
 push @md, 'Measured before each repetition of each MPM and once after the '
     . 'last (httpd idle); median and range over all of them.', '';
-push @md, '| what | per second | CPU µs/op | shape |', '|---|---:|---:|---|';
+push @md, '| what | per second | CPU µs/op | of which system | shape |',
+    '|---|---:|---:|---:|---|';
 my %raw_label = (
     rsa => 'RSA-2048 sign (csc_signer_sign, SoftHSM2)',
     ec => 'ECDSA P-256 sign (csc_signer_sign, SoftHSM2)',
@@ -337,18 +362,23 @@ my %raw_label = (
     'ec-t64' => 'ECDSA P-256 sign, as many threads as an event child (information)',
     'rsa-p64' => 'RSA-2048 sign, as many processes as prefork children (information)',
     'ec-p64' => 'ECDSA P-256 sign, as many processes as prefork children (information)',
+    syscall => 'system call round trip (getpid; information)',
 );
-for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64 ec-p64)) {
+for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64
+              ec-p64 syscall)) {
     next unless $raw{$k};
     my $shape = $k =~ /-t64/ ? '64 threads, 1 process'
               : $k =~ /-p64/ ? '64 processes'
               : $k =~ /procs/ ? "$facts->{raw_threads} processes"
+              : $k eq 'syscall' ? '1 thread'
               : "$facts->{raw_threads} threads, 1 process";
-    my $cpu = $raw_cpu{$k} ? sprintf('%.0f', $raw_cpu{$k}) : '-';
-    push @md, "| $raw_label{$k} | " . spread($raw{$k}) . " | $cpu | $shape |";
+    my $fmt = $k eq 'syscall' ? '%.2f' : '%.0f';
+    push @md, "| $raw_label{$k} | " . spread($raw{$k}) . ' | '
+        . n($raw_cpu{$k}, $fmt) . ' | ' . n($raw_sys{$k}, $fmt)
+        . " | $shape |";
 }
-push @md, sprintf('| full flow bound 1/(1/sign + 1/PIN) | %.1f | - | computed |',
-                  $flow_raw), '';
+push @md, sprintf('| full flow bound 1/(1/sign + 1/PIN) | %.1f | - | - | '
+                  . 'computed |', $flow_raw), '';
 
 push @md, '## Scenarios', '';
 push @md, '| scenario | MPM | requests/s | signatures/s | p50 ms | p99 ms '
@@ -405,17 +435,25 @@ push @md, 'CPU time (user + system) of all httpd processes during each '
     . '**CPU ratio** = raw CPU per signature ÷ httpd CPU per signature '
     . '(d: raw sign + raw PIN per flow; e: static file ÷ info per request): '
     . 'the throughput ratio the module would reach if httpd had the cores '
-    . 'to itself.  Unlike the rates it hardly depends on other load.', '';
-push @md, '| scenario | MPM | httpd CPU µs/request | httpd CPU µs/signature '
-    . '| raw CPU µs/signature | CPU ratio | wrk CPU µs/request |',
-    '|---|---|---:|---:|---:|---:|---:|';
+    . 'to itself.  Unlike the rates it hardly depends on other load.  '
+    . '**Of which system**: the part the kernel booked as system time '
+    . '(network, scheduling, locks, files); where a system call\'s price is '
+    . 'partly booked as user time (see its row among the raw rates), this '
+    . 'understates the kernel\'s share.', '';
+push @md, '| scenario | MPM | httpd CPU µs/request | of which system '
+    . '| httpd CPU µs/signature | raw CPU µs/signature | of which system '
+    . '| CPU ratio | wrk CPU µs/request |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|';
 for my $sc (@order) {
     for my $m (@mpms) {
         my $o = $out_mpm{$m}{scenarios}{$sc} or next;
-        push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s |', $sc, $m,
+        push @md, sprintf('| %s | %s | %s | %s | %s | %s | %s | %s | %s |',
+            $sc, $m,
             n($o->{server_cpu_us_per_request}, '%.0f'),
+            n($o->{server_sys_us_per_request}, '%.0f'),
             n($o->{server_cpu_us_per_signature}, '%.0f'),
             n($o->{raw_cpu_us_per_signature}, '%.0f'),
+            n($o->{raw_sys_us_per_signature}, '%.0f'),
             n($o->{cpu_ratio}, '%.2f'),
             n($o->{wrk_cpu_us_per_request}, '%.0f'));
     }

@@ -271,6 +271,10 @@ raw_set() {     # raw_set MPM REP
         --threads "$ncpu"
     raw pin "$1" "$2" pin --iterations "$pin_cost" --threads "$ncpu"
 }
+# the price of a system call here (getpid, one thread): every read, write,
+# lock and futex of a request pays it, and a virtual machine can charge
+# several times what bare metal does
+raw syscall - 1 syscall --threads 1
 if [ "$mode" = full ]; then
     # for the reader: the same signing in forked processes (prefork's shape)
     raw rsa-procs - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
@@ -346,14 +350,14 @@ stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
     httpd_pid=""
 }
 clk_tck=$(getconf CLK_TCK)
-httpd_cpu() {       # CPU seconds (user + system) used so far by httpd
+httpd_cpu() {       # "TOTAL SYSTEM": CPU seconds used so far by httpd
     local p files=""
     for p in $httpd_pid $(ps -o pid= --ppid "$httpd_pid"); do
         files="$files /proc/$p/stat"
     done
     # shellcheck disable=SC2086
-    cat $files 2>/dev/null \
-        | awk -v t="$clk_tck" '{ s += $14 + $15 } END { printf "%.3f", s / t }'
+    cat $files 2>/dev/null | awk -v t="$clk_tck" \
+        '{ u += $14; s += $15 } END { printf "%.3f %.3f", (u + s) / t, s / t }'
 }
 children_rss() {    # "pid:rss_kib ..." of the httpd children
     ps -o pid=,rss= --ppid "$httpd_pid" | awk '{printf "%s:%s ", $1, $2}'
@@ -457,7 +461,7 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
         fail "$mpm/$sc: wrk produced no result"
         return 0
     fi
-    record "{\"kind\":\"wrk\",\"mpm\":\"$mpm\",\"scenario\":\"$sc\",\"rep\":$rep,\"seconds\":$secs,\"server_cpu_s\":$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.3f", b - a }'),\"client_cpu_s\":${wcpu:-0},\"result\":$res}"
+    record "{\"kind\":\"wrk\",\"mpm\":\"$mpm\",\"scenario\":\"$sc\",\"rep\":$rep,\"seconds\":$secs,$(printf '%s %s' "$cpu0" "$cpu1" | awk '{ printf "\"server_cpu_s\":%.3f,\"server_sys_s\":%.3f", $3 - $1, $4 - $2 }'),\"client_cpu_s\":${wcpu:-0},\"result\":$res}"
     printf '%s' "$res" | perl -MJSON::PP -0e '
         my ($mpm, $sc, $rep) = @ARGV;
         my $r = decode_json(<STDIN>);
