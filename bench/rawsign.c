@@ -52,8 +52,11 @@
  * call would weigh on a figure this small */
 #define SYSCALLS_PER_OP 100
 
+typedef enum { MODE_SIGN, MODE_PIN, MODE_SYSCALL } mode_e;
+static const char *const mode_names[] = {"sign", "pin", "syscall"};
+
 typedef struct {
-    const char *mode;           /* "sign", "pin" or "syscall" */
+    mode_e mode;
     const char *keyref;
     const char *algo;
     const char *module;
@@ -161,10 +164,10 @@ static int one_op(const bench_conf_t *bc, const unsigned char *dg,
     apr_size_t siglen;
     const char *err = NULL;
 
-    if (!strcmp(bc->mode, "pin")) {
+    if (bc->mode == MODE_PIN) {
         return csc_pin_verify(BENCH_PIN, bc->pin_hash) == 1 ? 0 : -1;
     }
-    if (!strcmp(bc->mode, "syscall")) {
+    if (bc->mode == MODE_SYSCALL) {
         int i;
         for (i = 0; i < SYSCALLS_PER_OP; i++) {
             if (syscall(SYS_getpid) <= 0) {
@@ -220,7 +223,7 @@ static void *worker_main(void *arg)
             w->failed = 1;
             break;
         }
-        w->ops += !strcmp(bc->mode, "syscall") ? SYSCALLS_PER_OP : 1;
+        w->ops += bc->mode == MODE_SYSCALL ? SYSCALLS_PER_OP : 1;
     }
     w->elapsed = now_sec() - t0;
     apr_pool_destroy(p);
@@ -380,13 +383,17 @@ static void usage(void)
 
 static void parse_args(int argc, char **argv, bench_conf_t *bc)
 {
-    int i;
+    int i, m;
 
-    if (argc < 2 || (strcmp(argv[1], "sign") && strcmp(argv[1], "pin")
-                     && strcmp(argv[1], "syscall"))) {
+    for (m = MODE_SIGN; m <= MODE_SYSCALL; m++) {
+        if (argc >= 2 && !strcmp(argv[1], mode_names[m])) {
+            break;
+        }
+    }
+    if (m > MODE_SYSCALL) {
         usage();
     }
-    bc->mode = argv[1];
+    bc->mode = (mode_e)m;
     bc->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     bc->seconds = 5;
     bc->iterations = CSC_PIN_DEFAULT_ITERATIONS;
@@ -427,7 +434,7 @@ static void parse_args(int argc, char **argv, bench_conf_t *bc)
         i++;
     }
     if (bc->threads < 1 || bc->seconds <= 0
-        || (!strcmp(bc->mode, "sign") && (!bc->keyref || !bc->algo))) {
+        || (bc->mode == MODE_SIGN && (!bc->keyref || !bc->algo))) {
         usage();
     }
     if (bc->procs) {
@@ -452,7 +459,7 @@ int main(int argc, char **argv)
     parse_args(argc, argv, &bc);
     apr_initialize();
     apr_pool_create(&p, NULL);
-    if (!strcmp(bc.mode, "sign")) {
+    if (bc.mode == MODE_SIGN) {
         const char *err;
         sc.pkcs11_module = bc.module;
         token_pin = bc.pin_file ? read_pin_file(bc.pin_file) : NULL;
@@ -477,7 +484,7 @@ int main(int argc, char **argv)
             die("bad key reference", err);
         }
     }
-    else if (!strcmp(bc.mode, "pin")
+    else if (bc.mode == MODE_PIN
              && csc_pin_hash(BENCH_PIN, bc.iterations, p, &bc.pin_hash)
              != APR_SUCCESS) {
         die("csc_pin_hash failed (iterations out of range?)", NULL);
@@ -499,13 +506,13 @@ int main(int argc, char **argv)
     printf("{\"mode\":\"%s\",\"workers\":%d,\"shape\":\"%s\","
            "\"ops\":%lu,\"seconds\":%.3f,\"rate\":%.1f,"
            "\"cpu_s\":%.3f,\"cpu_us_per_op\":%.3f,\"sys_us_per_op\":%.3f",
-           bc.mode, n, bc.procs ? "processes" : "threads", ops, elapsed,
-           rate, cpu.total, ops ? cpu.total * 1e6 / (double)ops : 0.0,
+           mode_names[bc.mode], n, bc.procs ? "processes" : "threads", ops,
+           elapsed, rate, cpu.total, ops ? cpu.total * 1e6 / (double)ops : 0.0,
            ops ? cpu.sys * 1e6 / (double)ops : 0.0);
-    if (!strcmp(bc.mode, "pin")) {
+    if (bc.mode == MODE_PIN) {
         printf(",\"iterations\":%u", bc.iterations);
     }
-    else if (!strcmp(bc.mode, "sign")) {
+    else if (bc.mode == MODE_SIGN) {
         printf(",\"algo\":\"%s\"", bc.algo);
     }
     printf(",\"warmup_retries\":%d,\"failed\":%s}\n", retries,

@@ -47,19 +47,24 @@ sub stat_of {
 # ---- raw rates ---------------------------------------------------------------
 # Measured once per repetition of each MPM block (rep 1..n), plus the
 # informational forked-process runs (mpm "-").
-my (%raw_list, %raw, %raw_at, %rawcpu_list, %raw_cpu, %rawsys_list,
-    %raw_sys);
+# rate, CPU and system µs per operation: every value per raw name, for
+# the median (older runs have no system time, the oldest no CPU time)
+my (%raw_vals, %raw_at);
 for my $r (grep { $_->{kind} eq 'raw' } @runs) {
-    push @{ $raw_list{ $r->{name} } }, $r->{result}{rate};
-    push @{ $rawcpu_list{ $r->{name} } }, $r->{result}{cpu_us_per_op}
-        if $r->{result}{cpu_us_per_op};
-    push @{ $rawsys_list{ $r->{name} } }, $r->{result}{sys_us_per_op}
-        if defined $r->{result}{sys_us_per_op};
+    for my $k (qw(rate cpu_us_per_op sys_us_per_op)) {
+        push @{ $raw_vals{$k}{ $r->{name} } }, $r->{result}{$k}
+            if defined $r->{result}{$k};
+    }
     $raw_at{ $r->{mpm} // '-' }{ $r->{rep} }{ $r->{name} } = $r->{result}{rate};
 }
-$raw{$_} = stat_of(@{ $raw_list{$_} }) for keys %raw_list;
-$raw_cpu{$_} = median(@{ $rawcpu_list{$_} }) for keys %rawcpu_list;
-$raw_sys{$_} = median(@{ $rawsys_list{$_} }) for keys %rawsys_list;
+sub medians {
+    my ($h) = @_;
+    return map { $_ => median(@{ $h->{$_} }) } keys %$h;
+}
+my %raw = map { $_ => stat_of(@{ $raw_vals{rate}{$_} }) }
+          keys %{ $raw_vals{rate} };
+my %raw_cpu = medians($raw_vals{cpu_us_per_op} || {});
+my %raw_sys = medians($raw_vals{sys_us_per_op} || {});
 die "report.pl: raw rates missing\n"
     unless $raw{rsa} && $raw{ec} && $raw{ecfile} && $raw{pin};
 sub flow_bound { my ($s, $p) = @_; return 1 / (1 / $s + 1 / $p); }

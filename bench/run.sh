@@ -448,7 +448,7 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     esac
     # CPU time of httpd and of wrk: unlike rates, it does not depend on
     # what else runs on the machine
-    local TIMEFORMAT='%U %S' cpu0 cpu1 wcpu
+    local TIMEFORMAT='%U %S' cpu0 cpu1 cpu sys wcpu
     cpu0=$(httpd_cpu)
     { time env "${env[@]}" "${extra[@]}" wrk -t"$wrk_threads" -c"$c" \
           -d"${secs}s" --timeout 10s -s "$script" "$url" \
@@ -461,7 +461,10 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
         fail "$mpm/$sc: wrk produced no result"
         return 0
     fi
-    record "{\"kind\":\"wrk\",\"mpm\":\"$mpm\",\"scenario\":\"$sc\",\"rep\":$rep,\"seconds\":$secs,$(printf '%s %s' "$cpu0" "$cpu1" | awk '{ printf "\"server_cpu_s\":%.3f,\"server_sys_s\":%.3f", $3 - $1, $4 - $2 }'),\"client_cpu_s\":${wcpu:-0},\"result\":$res}"
+    # httpd's CPU seconds during the run: total, and system time
+    read -r cpu sys < <(printf '%s %s\n' "$cpu0" "$cpu1" \
+        | awk '{ printf "%.3f %.3f\n", $3 - $1, $4 - $2 }')
+    record "{\"kind\":\"wrk\",\"mpm\":\"$mpm\",\"scenario\":\"$sc\",\"rep\":$rep,\"seconds\":$secs,\"server_cpu_s\":$cpu,\"server_sys_s\":$sys,\"client_cpu_s\":${wcpu:-0},\"result\":$res}"
     printf '%s' "$res" | perl -MJSON::PP -0e '
         my ($mpm, $sc, $rep) = @ARGV;
         my $r = decode_json(<STDIN>);
