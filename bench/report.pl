@@ -340,6 +340,13 @@ push @md, sprintf('%s; %s rep(s) × %s s per scenario after a %s s warm-up; '
     . 'Medians, with min–max over the repetitions in brackets.',
     $facts->{date}, $facts->{reps}, $facts->{duration_s},
     $facts->{warmup_s}, $facts->{wrk_threads}, $facts->{connections}), '';
+my $split = ($facts->{wrk_cpus} // '') ne '';
+if ($split) {
+    push @md, "**Cores split (--wrk-cpus):** wrk runs on CPU(s) "
+        . "$facts->{wrk_cpus}, httpd and the raw runs on CPU(s) "
+        . "$facts->{server_cpus} (" . plural($facts->{raw_threads}, 'raw thread') . "): "
+        . 'the load generator takes nothing from the server\'s cores.', '';
+}
 push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
     . "iterations** (as stored by csc-admin set-pin).", '';
 if ($raw_cpu{syscall}) {
@@ -369,14 +376,16 @@ my %raw_label = (
     'ec-p64' => 'ECDSA P-256 sign, as many processes as prefork children (information)',
     syscall => 'system call round trip (getpid; information)',
 );
+sub plural { my ($n, $what) = @_;
+    return "$n $what" . ($n == 1 ? '' : $what =~ /s$/ ? 'es' : 's') }
 for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64
               ec-p64 syscall)) {
     next unless $raw{$k};
     my $shape = $k =~ /-t64/ ? '64 threads, 1 process'
               : $k =~ /-p64/ ? '64 processes'
-              : $k =~ /procs/ ? "$facts->{raw_threads} processes"
+              : $k =~ /procs/ ? plural($facts->{raw_threads}, 'process')
               : $k eq 'syscall' ? '1 thread'
-              : "$facts->{raw_threads} threads, 1 process";
+              : plural($facts->{raw_threads}, 'thread') . ', 1 process';
     my $fmt = $k eq 'syscall' ? '%.2f' : '%.0f';
     push @md, "| $raw_label{$k} | " . spread($raw{$k}) . ' | '
         . n($raw_cpu{$k}, $fmt) . ' | ' . n($raw_sys{$k}, $fmt)
@@ -429,7 +438,11 @@ push @md, 'Ratios pair each repetition with the mean of the raw rates '
     . 'the ratio a module that cost no more CPU per request than the static '
     . 'file of scenario f would reach on this machine (CPU costs add up: '
     . 'bound = (1/raw) / (1/raw + requests per signature / static rate)); '
-    . 'wrk shares the cores, so the floor includes the load generator.  '
+    . ($split ? 'wrk has cores of its own here, so where it cannot '
+                . 'send the static file\'s requests as fast as httpd serves '
+                . 'them the floor, and the bound, come out too low.  '
+              : 'wrk shares the cores, so the floor includes the load '
+                . 'generator.  ')
     . '"Target above bound": the target is higher than that bound, so no '
     . 'module could reach it on this machine.', '';
 

@@ -4,7 +4,8 @@
 #
 #   bench/run.sh [--smoke] [--mpm event|prefork|both] [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
-#                [--mem-key ec|rsa] [--connections N] [--keep]
+#                [--mem-key ec|rsa] [--connections N] [--wrk-cpus N]
+#                [--keep]
 #
 # Builds what it needs, creates a throw-away SoftHSM2 token and credential
 # store, then for each MPM starts a private httpd on 127.0.0.1 and, in each
@@ -33,6 +34,8 @@ mem_key=ec
 # flight to keep both cores busy (the raw baseline runs 2 threads and no
 # queue), not 50 waiting in line, which adds latency (bench/README.md)
 conns=8
+# CPUs given to wrk alone (taskset); 0: wrk shares every core with httpd
+wrk_cpus=0
 scenarios="$all_scenarios mem"
 
 usage() {         # usage [STATUS]
@@ -63,6 +66,9 @@ while [ $# -gt 0 ]; do
             [ $# -ge 2 ] && [ "$2" -gt 0 ] 2>/dev/null \
                 && [ "$2" -le 64 ] || usage
             conns=$2; shift ;;
+        --wrk-cpus)
+            [ $# -ge 2 ] && [ "$2" -ge 0 ] 2>/dev/null || usage
+            wrk_cpus=$2; shift ;;
         --keep) keep=1 ;;
         -h|--help) usage 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -84,6 +90,29 @@ scenarios=$sel
 
 # --- parameters of the two modes --------------------------------------------
 ncpu=$(nproc)
+# --wrk-cpus N: wrk runs on the first N CPUs, httpd and the raw runs on the
+# others, and the raw baseline signs with as many threads as httpd has
+# CPUs; the load generator then takes nothing from the server's cores
+pin_wrk=()
+pin_srv=()
+wrk_cpu_list=""
+srv_cpu_list=""
+if [ "$wrk_cpus" -gt 0 ]; then
+    [ "$wrk_cpus" -lt "$ncpu" ] || {
+        echo "run.sh: --wrk-cpus $wrk_cpus leaves no CPU for httpd" \
+             "($ncpu online)" >&2
+        exit 2
+    }
+    command -v taskset >/dev/null 2>&1 \
+        || { echo "run.sh: taskset is missing (util-linux)" >&2; exit 2; }
+    # written as the kernel writes them in /proc/PID/status
+    cpu_range() { if [ "$1" = "$2" ]; then echo "$1"; else echo "$1-$2"; fi; }
+    wrk_cpu_list=$(cpu_range 0 $(( wrk_cpus - 1 )))
+    srv_cpu_list=$(cpu_range "$wrk_cpus" $(( ncpu - 1 )))
+    pin_wrk=(taskset -c "$wrk_cpu_list")
+    pin_srv=(taskset -c "$srv_cpu_list")
+    ncpu=$(( ncpu - wrk_cpus ))
+fi
 wrk_threads=2
 if [ "$mode" = full ]; then
     reps=3; dur=10; warm=3; raw_secs=5; mem_requests=200000
@@ -251,7 +280,7 @@ record() {  # record JSON-OBJECT: one line of runs.jsonl
 raw() {     # raw NAME MPM REP ARGS...: one rawsign run
     local name=$1 mpm=$2 rep=$3 res
     shift 3
-    res=$(as_user "${envs[@]}" "$W/bin/rawsign" "$@" --seconds "$raw_secs" \
+    res=$(as_user "${envs[@]}" "${pin_srv[@]}" "$W/bin/rawsign" "$@" --seconds "$raw_secs" \
           2>>"$W/rawsign.err") \
         || { tail -5 "$W/rawsign.err" >&2; die "rawsign $name failed"; }
     record "{\"kind\":\"raw\",\"name\":\"$name\",\"mpm\":\"$mpm\",\"rep\":$rep,\"result\":$res}"
@@ -321,19 +350,31 @@ start_httpd() {     # start_httpd MPM
     as_user "${envs[@]}" /usr/sbin/apache2 -t -f "$conf" "${def[@]}" \
         >"$W/httpd-t.log" 2>&1 \
         || { cat "$W/httpd-t.log" >&2; die "httpd configuration test failed"; }
-    as_user "${envs[@]}" setsid /usr/sbin/apache2 -f "$conf" "${def[@]}" \
+    as_user "${envs[@]}" setsid "${pin_srv[@]}" /usr/sbin/apache2 \
+        -f "$conf" "${def[@]}" \
         -k start >"$W/httpd-start.log" 2>&1 \
         || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
     for i in $(seq 1 100); do
         if [ -s "$W/srv/run/httpd.pid" ] \
            && curl -s -o /dev/null "$base/1k.txt"; then
             httpd_pid=$(cat "$W/srv/run/httpd.pid")
+            check_pinning
             return 0
         fi
         sleep 0.1
     done
     tail -20 "$W/srv/logs/error_log" >&2
     die "httpd ($1) is not answering on $base"
+}
+check_pinning() {   # --wrk-cpus: every httpd process on the server's CPUs
+    local p got
+    [ -n "$srv_cpu_list" ] || return 0
+    for p in $httpd_pid $(ps -o pid= --ppid "$httpd_pid"); do
+        got=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status")
+        [ "$got" = "$srv_cpu_list" ] \
+            || die "httpd process $p may run on CPUs '$got', not $srv_cpu_list"
+    done
+    log "httpd and its children run on CPU(s) $srv_cpu_list, wrk on $wrk_cpu_list"
 }
 stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
     local i
@@ -450,7 +491,8 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     # what else runs on the machine
     local TIMEFORMAT='%U %S' cpu0 cpu1 cpu sys wcpu
     cpu0=$(httpd_cpu)
-    { time env "${env[@]}" "${extra[@]}" wrk -t"$wrk_threads" -c"$c" \
+    { time env "${env[@]}" "${extra[@]}" "${pin_wrk[@]}" \
+          wrk -t"$wrk_threads" -c"$c" \
           -d"${secs}s" --timeout 10s -s "$script" "$url" \
           >"$W/wrk.out" 2>>"$W/wrk.err"; } 2>"$W/wrk.time" || true
     cpu1=$(httpd_cpu)
@@ -556,7 +598,8 @@ facts() {
       pin_iterations "$pin_cost" \
       mpms "$mpms" \
       cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
-      cores "$ncpu" \
+      cores "$(nproc)" \
+      wrk_cpus "$wrk_cpu_list" server_cpus "$srv_cpu_list" \
       memory "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
       kernel "$(uname -sr)" \
       httpd "$(/usr/sbin/apache2 -v | sed -n 's/^Server version: //p')" \

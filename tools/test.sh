@@ -3,7 +3,8 @@
 #  1. installs missing Debian packages, 2. builds with -Werror,
 #  3. the shared/ unit tests (no httpd), 4. the signer against SoftHSM2 and
 #  the csc-admin tool tests, 5. the Apache::Test suite under the event and
-#  the prefork MPM, 6. the benchmark harness in smoke mode.
+#  the prefork MPM, 6. the benchmark harness in smoke mode, once as is and
+#  once with wrk on a CPU of its own.
 # Ends with one line "N passed, N failed" over all of them.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +34,15 @@ stage csc-admin env CSC_ADMIN="$top/tools/csc-admin" bash tools/test-csc-admin.s
 stage apache-test sh t/run-tests.sh event prefork
 if [ -x bench/run.sh ] || [ -f bench/run.sh ]; then
     stage bench-smoke sh bench/run.sh --smoke --out "$logs/bench"
+    # the cores-split mode (wrk on CPU 0, httpd and the raw runs on the
+    # rest): run.sh checks every httpd process's CPU list itself
+    if [ "$(nproc)" -ge 2 ]; then
+        stage bench-smoke-split sh bench/run.sh --smoke --mpm prefork \
+            --scenarios "a e f" --wrk-cpus 1 --out "$logs/bench-split"
+    else
+        echo "=== bench-smoke-split: needs 2 CPUs, this machine has 1"
+        failed_stage="$failed_stage bench-smoke-split"
+    fi
 fi
 
 # one summary over every runner: TAP lines, automake's and prove's counts
