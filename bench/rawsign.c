@@ -13,8 +13,8 @@
  * cache it), the price every read, write, lock and futex pays on top of
  * its own work: a virtual machine can charge several times what bare
  * metal does, which moves every per-request figure.  Work runs in N
- * threads of one process (default: as many as cores) or, with --procs, in N
- * forked processes (the prefork shape).  Prints one JSON object on stdout.
+ * threads of one process (default: as many as the CPUs it may run on)
+ * or, with --procs, in N forked processes (the prefork shape).  Prints one JSON object on stdout.
  *
  * Each worker reports its own operation count and its own elapsed time,
  * so the operation in flight when time runs out does not bias the rate.
@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,18 @@ static void usage(void)
     exit(2);
 }
 
+/* The CPUs this process may run on (taskset, cpusets), as nproc counts
+ * them: the default thread count matches the cores the signing can use. */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+        return CPU_COUNT(&set);
+    }
+    return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void parse_args(int argc, char **argv, bench_conf_t *bc)
 {
     int i, m;
@@ -394,7 +407,7 @@ static void parse_args(int argc, char **argv, bench_conf_t *bc)
         usage();
     }
     bc->mode = (mode_e)m;
-    bc->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    bc->threads = usable_cpus();
     bc->seconds = 5;
     bc->iterations = CSC_PIN_DEFAULT_ITERATIONS;
     for (i = 2; i < argc; i++) {

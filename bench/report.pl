@@ -321,6 +321,11 @@ print $jf $json->encode(\%all);
 close $jf;
 
 # ---- Markdown ------------------------------------------------------------------------
+# "1 thread", "2 threads", "1 process", "2 processes"
+sub plural {
+    my ($n, $what) = @_;
+    return "$n $what" . ($n == 1 ? '' : $what =~ /s$/ ? 'es' : 's');
+}
 sub n {
     my ($v, $fmt) = @_;
     return defined $v ? sprintf($fmt // '%.0f', $v) : '-';
@@ -376,8 +381,6 @@ my %raw_label = (
     'ec-p64' => 'ECDSA P-256 sign, as many processes as prefork children (information)',
     syscall => 'system call round trip (getpid; information)',
 );
-sub plural { my ($n, $what) = @_;
-    return "$n $what" . ($n == 1 ? '' : $what =~ /s$/ ? 'es' : 's') }
 for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64
               ec-p64 syscall)) {
     next unless $raw{$k};

@@ -90,9 +90,10 @@ scenarios=$sel
 
 # --- parameters of the two modes --------------------------------------------
 ncpu=$(nproc)
+# the raw baseline signs with as many threads as httpd has CPUs
+raw_threads=$ncpu
 # --wrk-cpus N: wrk runs on the first N CPUs, httpd and the raw runs on the
-# others, and the raw baseline signs with as many threads as httpd has
-# CPUs; the load generator then takes nothing from the server's cores
+# others; the load generator then takes nothing from the server's cores
 pin_wrk=()
 pin_srv=()
 wrk_cpu_list=""
@@ -111,7 +112,7 @@ if [ "$wrk_cpus" -gt 0 ]; then
     srv_cpu_list=$(cpu_range "$wrk_cpus" $(( ncpu - 1 )))
     pin_wrk=(taskset -c "$wrk_cpu_list")
     pin_srv=(taskset -c "$srv_cpu_list")
-    ncpu=$(( ncpu - wrk_cpus ))
+    raw_threads=$(( ncpu - wrk_cpus ))
 fi
 wrk_threads=2
 if [ "$mode" = full ]; then
@@ -287,7 +288,7 @@ raw() {     # raw NAME MPM REP ARGS...: one rawsign run
     log "raw $name ($mpm rep $rep): $(printf '%s' "$res" | perl -MJSON::PP -0e \
         '$r=decode_json(<STDIN>); printf "%.1f/s", $r->{rate}')"
 }
-sign_args=(--module "$p11mod" --pin-file "$W/token.pin" --threads "$ncpu")
+sign_args=(--module "$p11mod" --pin-file "$W/token.pin" --threads "$raw_threads")
 # The raw rates are measured once per repetition, right before its
 # scenarios (httpd idle), and once after the last; each ratio pairs a
 # scenario with the mean of the raw rates before and after its repetition:
@@ -297,8 +298,8 @@ raw_set() {     # raw_set MPM REP
         "${sign_args[@]}"
     raw ec "$1" "$2" sign --keyref "$ec_ref" --algo "$oid_ec" "${sign_args[@]}"
     raw ecfile "$1" "$2" sign --keyref "$ecfile_ref" --algo "$oid_ec" \
-        --threads "$ncpu"
-    raw pin "$1" "$2" pin --iterations "$pin_cost" --threads "$ncpu"
+        --threads "$raw_threads"
+    raw pin "$1" "$2" pin --iterations "$pin_cost" --threads "$raw_threads"
 }
 # the price of a system call here (getpid, one thread): every read, write,
 # lock and futex of a request pays it, and a virtual machine can charge
@@ -593,12 +594,12 @@ facts() {
         print JSON::PP->new->canonical->encode(\%f), "\n";
     ' mode "$mode" reps "$reps" duration_s "$dur" warmup_s "$warm" \
       raw_seconds "$raw_secs" connections "$conns" \
-      wrk_threads "$wrk_threads" raw_threads "$ncpu" \
+      wrk_threads "$wrk_threads" raw_threads "$raw_threads" \
       memory_requests "$mem_requests" memory_key "$mem_key" \
       pin_iterations "$pin_cost" \
       mpms "$mpms" \
       cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
-      cores "$(nproc)" \
+      cores "$ncpu" \
       wrk_cpus "$wrk_cpu_list" server_cpus "$srv_cpu_list" \
       memory "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
       kernel "$(uname -sr)" \
