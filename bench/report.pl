@@ -341,10 +341,11 @@ sub spread {
 my @md;
 push @md, "# mod_csc benchmark ($facts->{mode} mode)", '';
 push @md, sprintf('%s; %s rep(s) × %s s per scenario after a %s s warm-up; '
-    . 'wrk %s threads, %s keep-alive connections, 127.0.0.1. '
+    . 'wrk %s, %s, 127.0.0.1. '
     . 'Medians, with min–max over the repetitions in brackets.',
     $facts->{date}, $facts->{reps}, $facts->{duration_s},
-    $facts->{warmup_s}, $facts->{wrk_threads}, $facts->{connections}), '';
+    $facts->{warmup_s}, plural($facts->{wrk_threads}, 'thread'),
+    plural($facts->{connections}, 'keep-alive connection')), '';
 my $split = ($facts->{wrk_cpus} // '') ne '';
 if ($split) {
     push @md, "**Cores split (--wrk-cpus):** wrk runs on CPU(s) "

@@ -114,7 +114,9 @@ if [ "$wrk_cpus" -gt 0 ]; then
     pin_srv=(taskset -c "$srv_cpu_list")
     raw_threads=$(( ncpu - wrk_cpus ))
 fi
+# wrk refuses fewer connections than threads
 wrk_threads=2
+[ "$conns" -lt "$wrk_threads" ] && wrk_threads=$conns
 if [ "$mode" = full ]; then
     reps=3; dur=10; warm=3; raw_secs=5; mem_requests=200000
 else
