@@ -14,7 +14,8 @@
  * its own work: a virtual machine can charge several times what bare
  * metal does, which moves every per-request figure.  Work runs in N
  * threads of one process (default: as many as the CPUs it may run on)
- * or, with --procs, in N forked processes (the prefork shape).  Prints one JSON object on stdout.
+ * or, with --procs, in N forked processes (the prefork shape).  Prints
+ * one JSON object on stdout.
  *
  * Each worker reports its own operation count and its own elapsed time,
  * so the operation in flight when time runs out does not bias the rate.

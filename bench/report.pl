@@ -350,7 +350,8 @@ my $split = ($facts->{wrk_cpus} // '') ne '';
 if ($split) {
     push @md, "**Cores split (--wrk-cpus):** wrk runs on CPU(s) "
         . "$facts->{wrk_cpus}, httpd and the raw runs on CPU(s) "
-        . "$facts->{server_cpus} (" . plural($facts->{raw_threads}, 'raw thread') . "): "
+        . "$facts->{server_cpus} ("
+        . plural($facts->{raw_threads}, 'raw thread') . "): "
         . 'the load generator takes nothing from the server\'s cores.', '';
 }
 push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "

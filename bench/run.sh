@@ -283,8 +283,8 @@ record() {  # record JSON-OBJECT: one line of runs.jsonl
 raw() {     # raw NAME MPM REP ARGS...: one rawsign run
     local name=$1 mpm=$2 rep=$3 res
     shift 3
-    res=$(as_user "${envs[@]}" "${pin_srv[@]}" "$W/bin/rawsign" "$@" --seconds "$raw_secs" \
-          2>>"$W/rawsign.err") \
+    res=$(as_user "${envs[@]}" "${pin_srv[@]}" "$W/bin/rawsign" "$@" \
+          --seconds "$raw_secs" 2>>"$W/rawsign.err") \
         || { tail -5 "$W/rawsign.err" >&2; die "rawsign $name failed"; }
     record "{\"kind\":\"raw\",\"name\":\"$name\",\"mpm\":\"$mpm\",\"rep\":$rep,\"result\":$res}"
     log "raw $name ($mpm rep $rep): $(printf '%s' "$res" | perl -MJSON::PP -0e \
@@ -369,10 +369,13 @@ start_httpd() {     # start_httpd MPM
     tail -20 "$W/srv/logs/error_log" >&2
     die "httpd ($1) is not answering on $base"
 }
+httpd_pids() {      # the parent httpd and its children
+    echo "$httpd_pid" $(ps -o pid= --ppid "$httpd_pid")
+}
 check_pinning() {   # --wrk-cpus: every httpd process on the server's CPUs
     local p got
     [ -n "$srv_cpu_list" ] || return 0
-    for p in $httpd_pid $(ps -o pid= --ppid "$httpd_pid"); do
+    for p in $(httpd_pids); do
         got=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status")
         [ "$got" = "$srv_cpu_list" ] \
             || die "httpd process $p may run on CPUs '$got', not $srv_cpu_list"
@@ -396,7 +399,7 @@ stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
 clk_tck=$(getconf CLK_TCK)
 httpd_cpu() {       # "TOTAL SYSTEM": CPU seconds used so far by httpd
     local p files=""
-    for p in $httpd_pid $(ps -o pid= --ppid "$httpd_pid"); do
+    for p in $(httpd_pids); do
         files="$files /proc/$p/stat"
     done
     # shellcheck disable=SC2086
