@@ -756,7 +756,7 @@ static const char *need_env(const char *name)
 static void test_pkcs11(apr_pool_t *p)
 {
     key_t_ keys[2];
-    csc_signer_conf_t conf;
+    csc_signer_conf_t conf = { .pkcs11_module = NULL };
     const char *err = NULL, *why = "";
     const char *tokendir = need_env("CSC_TEST_TOKENDIR");
     const char *moved = apr_pstrcat(p, tokendir, ".away", NULL);
