@@ -161,6 +161,20 @@ else
     as_user() { env "$@"; }
 fi
 httpd_pid=""
+stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
+    local i
+    [ -n "$httpd_pid" ] || return 0
+    kill -WINCH "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+    for i in $(seq 1 150); do
+        kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+        sleep 0.1
+    done
+    log "httpd did not stop gracefully; sending TERM"
+    kill -TERM "$httpd_pid" 2>/dev/null || true
+    sleep 2
+    kill -KILL "$httpd_pid" 2>/dev/null || true
+    httpd_pid=""
+}
 cleanup() {
     stop_httpd || true
     if [ "$keep" = 1 ]; then
@@ -196,8 +210,12 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" \
     $(pkg-config --cflags $deps) "$bench/rawsign.c" "$libcsc" \
     $(pkg-config --libs $deps) -lpthread -o "$W/bin/rawsign" \
     || die "cannot compile bench/rawsign.c"
-admin=$top/tools/csc-admin
-if [ ! -x "$admin" ]; then
+# csc-admin runs as $buser, who may not reach the tree (a clone under
+# /root): a private copy too
+admin=$W/bin/csc-admin
+if [ -x "$top/tools/csc-admin" ]; then
+    cp "$top/tools/csc-admin" "$admin"
+else
     # not (yet) part of the build: compile it the same way
     # shellcheck disable=SC2046
     gcc -std=c11 -D_GNU_SOURCE -O2 -I"$top/shared" -I"$top/tools" \
@@ -205,7 +223,6 @@ if [ ! -x "$admin" ]; then
         $(pkg-config --libs $deps) -ldl -lpthread -o "$W/bin/csc-admin" \
         2>"$W/admin-build.log" \
         || { tail -20 "$W/admin-build.log" >&2; die "cannot build csc-admin"; }
-    admin=$W/bin/csc-admin
 fi
 
 # --- token, credentials, TLS certificate ---------------------------------------
@@ -381,20 +398,6 @@ check_pinning() {   # --wrk-cpus: every httpd process on the server's CPUs
             || die "httpd process $p may run on CPUs '$got', not $srv_cpu_list"
     done
     log "httpd and its children run on CPU(s) $srv_cpu_list, wrk on $wrk_cpu_list"
-}
-stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
-    local i
-    [ -n "$httpd_pid" ] || return 0
-    kill -WINCH "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
-    for i in $(seq 1 150); do
-        kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
-        sleep 0.1
-    done
-    log "httpd did not stop gracefully; sending TERM"
-    kill -TERM "$httpd_pid" 2>/dev/null || true
-    sleep 2
-    kill -KILL "$httpd_pid" 2>/dev/null || true
-    httpd_pid=""
 }
 clk_tck=$(getconf CLK_TCK)
 httpd_cpu() {       # "TOTAL SYSTEM": CPU seconds used so far by httpd
