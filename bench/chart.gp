@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Ratio chart for bench/run.sh:
 #   gnuplot -e "datafile='chart.dat'; outfile='results.png'; mpms='event prefork'" chart.gp
 # One bar per scenario and MPM (median ratio, min-max whisker), the target

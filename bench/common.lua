@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Shared by every scenario script (loaded with dofile).  The done() hook
 -- prints one machine-readable line,
 --   BENCH-RESULT {json}

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Scenario d: the full per-signature flow.  Every signature takes a
 -- credentials/authorize with the PIN (numSignatures 1) and then a
 -- signatures/signHash with the SAD it returned.  The SADs a thread

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Scenarios e and f: GET of the URL given to wrk (info, or the static
 -- file).  Measured runs let wrk count status codes (no Lua per request,
 -- see signhash.lua); the warm-up (BENCH_CHECK=1) looks at every body.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rawsign: the raw rates the benchmark compares mod_csc against.
  *
  *   rawsign sign --keyref REF --algo OID [--module PATH] [--pin-file F]

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: Apache-2.0
 # Turns DIR/runs.jsonl and DIR/facts.json (written by bench/run.sh) into
 # DIR/results.json, DIR/results.md and DIR/chart.dat (gnuplot input).
 #

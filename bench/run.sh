@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # mod_csc benchmark: signing throughput and latency through the module, as
 # ratios to the raw rate of the same keys measured in the same run.
 #

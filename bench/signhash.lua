@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Scenarios a, b and c (and the memory run): signatures/signHash with
 -- pre-authorized SADs (BENCH_SADS; one SAD grants at most the credential's
 -- multisign signatures).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mod_csc: the Cloud Signature Consortium API inside httpd.  This file
  * holds the module declaration and its life cycle; the CSC semantics live
  * in shared/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the httpd glue. */
 #ifndef MOD_CSC_H
 #define MOD_CSC_H

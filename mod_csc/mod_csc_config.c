@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Directives, and per-directory configuration create/merge. */
 #include <stddef.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Translates between request_rec and the core's neutral request and
  * response, and lets httpd's authn providers check login passwords. */
 #include <apr_strings.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A csc-api location names no file, so its requests skip httpd's mapping
  * of the URI under DocumentRoot and the <Directory> walk that follows:
  * that walk stats every component of a path that does not exist, on every

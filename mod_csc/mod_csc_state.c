@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared state (one file for all children) and credential stores (one per
  * distinct CSCCredentialStore value) of the running configuration. */
 #include <apr_hash.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OID tables and RSASSA-PSS-params DER for the CSC API.  The DER reader is
  * our own (rather than d2i_RSA_PSS_PARAMS) because the request comes from
  * the network and we want strict DER: definite minimal lengths, fields in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Algorithm identifiers of the CSC API (spec §8): which hash and signature
  * OIDs mod_csc accepts, what a signHash request really asks for, and the
  * RSASSA-PSS parameter encoding.  Pure tables and DER handling: no key, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entry point of the CSC API core: one call per HTTP request, synchronous,
  * re-entrant and free of per-request globals, so any server binding can
  * call it from any thread. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* auth/login and auth/revoke: service authorization. */
 #include <string.h>
 

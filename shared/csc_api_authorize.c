@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credential authorization: credentials/authorize, sendOTP (v1),
  * getChallenge (v2) and extendTransaction. */
 #include <string.h>

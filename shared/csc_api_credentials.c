@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* credentials/list and credentials/info.  A caller only ever sees its own
  * credentials: someone else's ID is answered exactly like an unknown one. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* info: the service's self-description.  It must be truthful: methods
  * lists only what this configuration really answers. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to the CSC method implementations. */
 #ifndef CSC_API_INTERNAL_H
 #define CSC_API_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The method table: what each version answers, and how. */
 #include "csc_api_internal.h"
 

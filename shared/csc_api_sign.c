@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* signatures/signHash: raw signatures over client-computed digests, made
  * by the credential's key wherever it lives (HSM, provider, file). */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Base64 as CSC uses it: standard alphabet without line breaks on output;
  * on input both the standard and the URL-safe alphabet, with or without
  * padding, because the same digest reaches us both ways (JSON bodies and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-location configuration of the CSC service, shared by every server
  * binding.  Every field starts UNSET (-1 or NULL) so that merging can tell
  * "not configured here" from "configured to the default"; defaults are

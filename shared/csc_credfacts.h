@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What signHash needs to know about a credential's stored key and
  * certificate.  Parsing PEM with OpenSSL 3 costs milliseconds of CPU
  * (its decoder framework), far more than an ECDSA signature, so the facts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credential description that credentials/info returns and that v2
  * credentials/list embeds, built from a store record. */
 #ifndef CSC_CREDINFO_H

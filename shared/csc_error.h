@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CSC error catalogue.  Clients compare error and error_description
  * strings byte for byte, so every string the server can send lives here,
  * once, with its HTTP status and its v1/v2 wording. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checking a credential's authorization factors (PIN, TOTP, HOTP, online
  * OTP) with the bookkeeping that makes them safe across processes:
  * failure counting and blocking in the durable store, one-time use of

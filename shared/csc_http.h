@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server-neutral request and response of one CSC API call.  The glue
  * (httpd today, nginx later) fills a csc_request_t from its native request,
  * calls csc_handle() and writes csc_response_t back; nothing here knows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Request-body JSON for CSC methods: strict parsing with limits, and typed
  * member access that answers the spec's exact error when a member has the
  * wrong type.  JSON values are tied to the request pool. */

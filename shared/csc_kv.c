@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Backend-independent entry points: argument checks live here once, so each
  * backend can trust key and value sizes. */
 #include "csc_kv.h"

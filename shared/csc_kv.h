@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cross-process ephemeral state (access tokens, SAD budgets, online OTPs,
  * replay windows).  Every httpd child, in every MPM, must see one state, so
  * callers only talk to this vtable; the embedded shared-memory backend is one

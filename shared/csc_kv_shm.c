@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Embedded kv backend: one file, mapped MAP_SHARED by the httpd parent before
  * it forks, so every child and thread sees the same table, and the state
  * outlives a graceful restart (the master keeps the file; the new generation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging from the core goes through one sink that the server glue installs
  * (httpd: ap_log_error with the module index), so the core never needs a
  * server header.  Levels mirror syslog/httpd numbering. */

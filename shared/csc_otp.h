@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One-time passwords for credential authorization: offline TOTP (RFC 6238)
  * and HOTP (RFC 4226) from the user's device, plus random codes for online
  * OTP (sent by SMS etc.), secret handling and otpauth:// enrollment URIs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Static credential PINs.  The RSSP never stores a PIN, only a salted,
  * deliberately slow PBKDF2-HMAC-SHA256 hash in a self-describing string:
  *

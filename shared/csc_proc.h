@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Which process this is, without a system call per question.  The store
  * and the signer must notice that they run in a forked child (httpd forks
  * its children after loading them) before they touch a handle that belongs

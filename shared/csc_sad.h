@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Signature Activation Data.  A SAD is 256 random bits handed to the
  * client; the server keeps, under a digest of it, what it grants: whose it
  * is, which credential, how many signatures are left, until when, and

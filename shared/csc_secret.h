@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bearer secrets (tokens, SADs): how they are made and how the shared
  * state files them.  The state never holds a secret itself, only a digest
  * of it salted with the realm (the credential store), so a value is only

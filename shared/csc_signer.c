@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key-reference parsing, the per-process key cache and the signing
  * operation itself; the routes (engine, provider, file) only load keys.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The signing layer: a key reference string names a private key, and the
  * signer turns a precomputed digest into a signature value with it.
  *

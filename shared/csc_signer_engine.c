@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine: route -- PKCS#11 keys through libp11's "pkcs11" OpenSSL ENGINE.
  *
  * One functional ENGINE reference per process, taken on first use and kept.

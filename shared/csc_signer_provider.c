@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* provider: route -- keys through OSSL_STORE, the OpenSSL 3 way.
  *
  * "pkcs11:" URIs need the "pkcs11" provider (pkcs11-provider).  Debian 12

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file: route -- a private key in a file, for development and tests.
  * PEM (PKCS#8 "PRIVATE KEY" or the traditional RSA/EC forms) or DER.
  * Encrypted files are refused: the passphrase callback never answers, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credential store over apr_dbd.  See csc_store.h for the contract; the
  * comments here explain the choices that the driver forces on us. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durable credential store: one row per CSC credential, kept in an SQL
  * database reached through apr_dbd, so the backend is chosen by driver name
  * (SQLite 3 today, PostgreSQL later) without touching callers.

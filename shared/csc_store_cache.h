@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Per-process copies of credential records, for csc_store_get() (private
  * to the store).
  *

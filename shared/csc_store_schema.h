@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credential store schema, the one definition used both by
  * csc_store_create() and by anyone who needs to print it (e.g. to create a
  * PostgreSQL database by hand).  The SQL sticks to types and syntax that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Service access and refresh tokens.  A token is 256 random bits shown to
  * the client once; the server keeps only a record under a digest of it in
  * the shared state, so every child sees a revocation at once and a stolen

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds the suite's fixtures under t/fixtures (once): a SoftHSM2 token with
 # the users' keys, credential stores made with csc-admin, password files for
 # two authn providers, and fixture.json with the facts the tests need.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs the Apache::Test suite against the module built in this tree, once
 # per MPM (event, then prefork).  Apache::Test refuses to run as root, so
 # when started as root the suite runs as the unprivileged user csc-test in a

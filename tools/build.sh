@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds the tree (once; later calls only run make).
 #   tools/build.sh [configure options]
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Quick-start command 1: runs mod_csc on an embedded default.
 #   sh tools/demo.sh         provision and start (again, from scratch)
 #   sh tools/demo.sh stop    stop it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages mod_csc needs to build, test and run its
 # demo; installs nothing that is already there.  Needs root for apt-get.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced (". tools/softhsm-dir.sh") by every script that needs a private,
 # throw-away SoftHSM2 token store: softhsm_dir DIR creates DIR/tokens,
 # writes DIR/softhsm2.conf for it and exports SOFTHSM2_CONF.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Quick-start command 2: runs every test of mod_csc.
 #  1. installs missing Debian packages, 2. builds with -Werror,
 #  3. the shared/ unit tests (no httpd), 4. the signer against SoftHSM2 and

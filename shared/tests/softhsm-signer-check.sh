@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end check of the engine: route through SoftHSM2: a private token in
 # a temporary directory, an RSA-2048 and an EC P-256 key made with
 # pkcs11-tool, then the built unit test shared/tests/test_signer in PKCS#11

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Minimal TAP producer for the shared/ unit tests: automake's tap-driver
  * reads the output, and a failing check names file and line. */
 #ifndef CSC_TESTS_TAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csc_algo: OID tables, signHash algorithm decisions, RSASSA-PSS-params. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the API core without any server: JSON limits, the error
  * table, base64, configuration merging, tokens and paging, driven through
  * csc_handle() with a real shared-state file and a real SQLite store. */

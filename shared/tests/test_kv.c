@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csc_kv + shm backend: exact round trips, expiry, capacity, persistence,
  * and the multi-process properties httpd needs (atomic updates across
  * forked children and threads, recovery from a child killed holding the

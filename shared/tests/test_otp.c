@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csc_otp: RFC 4226 / RFC 6238 vectors, window and replay rules, HOTP
  * resynchronisation, random codes, base32 secrets and otpauth URIs. */
 #include <stdio.h>

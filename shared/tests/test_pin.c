@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csc_pin: PBKDF2 PIN hashing, verification and PIN format rules. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* csc_signer: every algorithm signs and the signature verifies with OpenSSL
  * against the public key; request errors map to their codes; the key cache
  * is per process, thread-safe and dropped after fork.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credential store: round trips, paging, counters, and the concurrency
  * guarantees httpd relies on (forked children and threads sharing one
  * SQLite file). */

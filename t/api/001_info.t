@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # info, v1 and v2: complete, truthful, GET and POST.
 use strict;
 use warnings FATAL => 'all';

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # auth/login (Basic through two authn providers, refresh tokens) and
 # auth/revoke, with the exact v1 and v2 error strings.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # External authentication: a TLS client certificate verified by mod_ssl,
 # whose CN becomes the user (SSLUserName); mod_csc trusts it for
 # auth/login and for direct calls.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # credentials/list and credentials/info, v1 and v2: the caller's own
 # credentials only, paging, certificates none/single/chain, certInfo,
 # authInfo, key algorithms, and the exact errors.

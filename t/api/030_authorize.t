@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # credentials/authorize with PIN, TOTP, HOTP, PIN AND OTP and online OTP;
 # lockout; exact errors; the SAD's bindings.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Online OTP delivered by a command (CSCOTPDelivery command:): it receives
 # user and credential as arguments and the code on stdin; a failing
 # gateway is a JSON 503 and no code is left usable.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # signatures/signHash end to end through SoftHSM2: every algorithm and
 # curve, v1 and v2, batches, and each signature verified with openssl
 # against the public key of the credential's certificate.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The SAD: bound to hashes (compared as bytes), expiry, extendTransaction,
 # and single use under a race of parallel requests on several children.
 use strict;

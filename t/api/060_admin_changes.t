@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # What csc-admin changes in the store, the running module sees at once:
 # a new credential, a PIN rotation, disable/enable, delete.
 use strict;

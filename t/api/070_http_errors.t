@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Bad input of every kind gets a JSON error with the right status, never
 # an HTML page: oversized, non-JSON, too deep, wrong HTTP method, wrong
 # media type, unknown method, paths outside /v1/ and /v2/.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # API locations are not files: requests under them are not mapped under
 # DocumentRoot, so <Directory> sections do not apply, and <Location>
 # access control does (README, Configuration).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A misconfiguration stops `apache2 -t` with a message that names the
 # directive and the problem.
 use strict;

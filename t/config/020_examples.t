@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every configuration in conf-examples/ passes `apache2 -t` with the built
 # module, once its paths point at this suite's files.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # State shared by children: a token revoked through one child is refused
 # by another child, and a graceful restart keeps tokens and SADs.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The HSM goes away mid-run: signHash answers a JSON 503, the children
 # stay up, the error log says what is wrong, and signing resumes when the
 # HSM comes back, without a restart.

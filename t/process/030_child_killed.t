@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Children killed with SIGKILL in the middle of signing: the server goes
 # on, the shared state is neither stuck nor corrupted, and a SAD never
 # signs more than it grants.

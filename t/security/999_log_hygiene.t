@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runs last: no password, PIN, OTP, SAD or token that any test sent or
 # received appears in the error log or the access logs.
 use strict;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package CSC::Conf;
 # Runs `apache2 -t` on a configuration made of the suite's module list,
 # the built mod_csc and a snippet, for the configuration-check tests.

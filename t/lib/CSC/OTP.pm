@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package CSC::OTP;
 # RFC 4226 HOTP and RFC 6238 TOTP in plain Perl (Digest::SHA is core), so
 # the tests compute codes independently of liboath.

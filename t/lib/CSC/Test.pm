@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 package CSC::Test;
 # Helpers shared by the mod_csc Apache::Test files: JSON calls, logins,
 # fixture data.  JSON::PP and MIME::Base64 are core Perl.
