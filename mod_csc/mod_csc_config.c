@@ -225,6 +225,6 @@ const command_rec mod_csc_cmds[] = {
         "PKCS#11 module used by engine: key references (default: the engine's own)"),
     AP_INIT_TAKE1("CSCPKCS11PIN", set_global, NULL, RSRC_CONF,
         "token user PIN for PKCS#11 keys: file:/path or env:VARIABLE"),
-    {NULL}
+    { .name = NULL }
 };
 /* clang-format on */

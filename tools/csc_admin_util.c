@@ -123,6 +123,9 @@ int csc_admin_getopt(csc_admin_getopt_t *g)
 }
 
 static void vmessage(csc_admin_t *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void vmessage(csc_admin_t *a, const char *fmt, va_list ap)
 {
     if (a && a->cmd) {
         fprintf(stderr, "csc-admin %s: ", a->cmd->name);
