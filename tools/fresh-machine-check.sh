@@ -35,6 +35,8 @@ done
 cache=${CSC_FRESH_CACHE:-/var/cache/mod_csc-fresh}
 out=$(mktemp -d /var/tmp/mod_csc-fresh-result.XXXXXX)
 root=$(mktemp -d /var/tmp/mod_csc-fresh-root.XXXXXX)
+# mktemp makes it 0700: the chroot's / must let its unprivileged users in
+chmod 755 "$root"
 mkdir -p "$cache"
 
 if ! command -v debootstrap >/dev/null 2>&1; then
