@@ -37,6 +37,7 @@
 #include "csc_log.h"
 #include "csc_signer.h"
 #include "tap.h"
+#include "testkeys.h"
 
 #define SHA3_256 "2.16.840.1.101.3.4.2.8"
 
@@ -583,10 +584,7 @@ static void test_soft(apr_pool_t *p)
     is_int(csc_signer_global_conf(&conf), APR_SUCCESS, "global conf");
     for (i = 0; i < 5; i++) {
         const char *path = apr_pstrcat(p, tmpdir, "/", spec[i].file, NULL);
-        priv[i] = spec[i].rsa_bits
-                  ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-                                      (size_t)spec[i].rsa_bits)
-                  : EVP_PKEY_Q_keygen(NULL, NULL, "EC", spec[i].group);
+        priv[i] = test_key(spec[i].file, spec[i].rsa_bits, spec[i].group, 0);
         ok(priv[i] && write_key(priv[i], path, spec[i].form),
            "generated %s into %s", spec[i].name, spec[i].file);
         keys[i].name = spec[i].name;
@@ -706,7 +704,7 @@ static void test_soft(apr_pool_t *p)
      * process keeps signing with the cached key, a forked child loads the
      * new one, and csc_signer_flush() makes this process load it too. */
     {
-        EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        EVP_PKEY *other = test_key("other-rsa2048", 2048, NULL, 0);
         EVP_PKEY *other_pub = public_only(other);
         key_t_ k = keys[0], k_new = keys[0];
         csc_sig_params_t sp;

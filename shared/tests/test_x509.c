@@ -22,6 +22,7 @@
 #include "csc_credfacts.h"
 #include "csc_x509.h"
 #include "tap.h"
+#include "testkeys.h"
 
 #define CA_DN "CN=mod_csc Test CA,O=Example,C=BE"
 #define OID_P256 "1.2.840.10045.3.1.7"
@@ -334,11 +335,11 @@ int main(void)
     ca3_key = tpath("ca3.key");
     ca3_crt = tpath("ca3.crt");
 
-    rsa = EVP_RSA_gen(2048);
-    p256 = EVP_EC_gen("P-256");
-    p384 = EVP_EC_gen("P-384");
-    p521 = EVP_EC_gen("P-521");
-    ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    rsa = test_key("x509-rsa2048", 2048, NULL, 0);
+    p256 = test_key("x509-p256", 0, "P-256", 0);
+    p384 = test_key("x509-p384", 0, "P-384", 0);
+    p521 = test_key("x509-p521", 0, "P-521", 0);
+    ed = test_key("x509-ed25519", 0, "ED25519", 1);
     if (!rsa || !p256 || !p384 || !p521 || !ed) {
         printf("Bail out! key generation failed\n");
         return 1;

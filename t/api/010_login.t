@@ -18,7 +18,7 @@ my ($r, $j) = csc_call('v1', 'auth/login', {}, authorization => basic('alice', '
 ok t_cmp($r->code, 200, 'alice logs in through mod_authn_file');
 ok t_cmp(length($j->{access_token}) >= 40, 1, 'access token is long');
 ok t_cmp($j->{expires_in}, 600, 'expires_in follows the global CSCTokenLifetime 10m');
-ok t_cmp(exists $j->{refresh_token} ? 1 : 0, 0, 'no refresh token without rememberMe');
+ok t_absent($j, 'refresh_token', 'no refresh token without rememberMe');
 my $alice = $j->{access_token};
 
 ($r, $j) = csc_call('v2', 'auth/login', {}, authorization => basic('carol', 'carol-secret'));
@@ -47,7 +47,7 @@ ok t_cmp($r->header('WWW-Authenticate') // '', qr/^Bearer/, '401 names the Beare
 ($r, $j) = csc_call('v1', 'auth/login', {rememberMe => JSON::PP::true}, authorization => basic('bob', 'bob-secret'));
 ok t_cmp($r->code, 200, 'rememberMe login');
 my $refresh = $j->{refresh_token};
-ok t_cmp(defined $refresh && $refresh ne $j->{access_token} ? 1 : 0, 1, 'refresh token issued');
+ok t_true(defined $refresh && length $refresh && $refresh ne $j->{access_token}, 'refresh token issued', $j);
 ($r, $j) = csc_call('v1', 'auth/login', {refresh_token => $refresh});
 ok t_cmp($r->code, 200, 'login with the refresh token');
 my $bob = $j->{access_token};
@@ -56,7 +56,7 @@ ok t_cmp(join(',', @{$j->{credentialIDs}}), 'bob-rsa', 'refreshed token is bob\'
 ($r, $j) = csc_call('v2', 'auth/login', {refresh_token => $refresh, rememberMe => JSON::PP::true});
 ok t_cmp($r->code, 200, 'refresh with rotation');
 my $refresh2 = $j->{refresh_token};
-ok t_cmp(defined $refresh2 && $refresh2 ne $refresh ? 1 : 0, 1, 'a new refresh token');
+ok t_true(defined $refresh2 && $refresh2 ne $refresh, 'a new refresh token', $refresh2);
 ($r, $j) = csc_call('v2', 'auth/login', {refresh_token => $refresh});
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid refresh_token', 'rotated refresh token is spent');
 ($r, $j) = csc_call('v1', 'auth/login', {refresh_token => 12});

@@ -20,12 +20,12 @@ my ($r, $j) = csc_call('v1', 'credentials/list', {}, token => $alice);
 ok t_cmp($r->code, 200, 'list 200');
 ok t_cmp(scalar @{$j->{credentialIDs}}, 10, 'first page has the default 10');
 ok t_cmp($j->{credentialIDs}[0], 'alice-ec', 'ordered by id');
-ok t_cmp(defined $j->{nextPageToken} ? 1 : 0, 1, 'next page token');
+ok t_true(defined $j->{nextPageToken} && length $j->{nextPageToken}, 'next page token', $j);
 my @all = @{$j->{credentialIDs}};
 ($r, $j) = csc_call('v1', 'credentials/list', {pageToken => $j->{nextPageToken}}, token => $alice);
 push @all, @{$j->{credentialIDs}};
 ok t_cmp(scalar @{$j->{credentialIDs}}, 2, 'second page has the rest');
-ok t_cmp(exists $j->{nextPageToken} ? 1 : 0, 0, 'no token on the last page');
+ok t_absent($j, 'nextPageToken', 'no token on the last page');
 ok t_cmp(scalar(grep { /^alice-/ } @all), 12, 'all twelve, all alice\'s');
 ($r, $j) = csc_call('v1', 'credentials/list', {maxResults => 3}, token => $alice);
 ok t_cmp(join(',', @{$j->{credentialIDs}}), 'alice-ec,alice-extra-01,alice-extra-02', 'maxResults 3');
@@ -50,10 +50,10 @@ ok t_cmp(error_is($r, $j), '401|invalid_token|The access token is missing', 'no 
                                                onlyValid => JSON::PP::true}, token => $alice);
 ok t_cmp($r->code, 200, 'v2 list with credentialInfo');
 ok t_cmp(scalar @{$j->{credentialInfos}}, scalar @{$j->{credentialIDs}}, 'one info per id');
-ok t_cmp((grep { $_ eq 'alice-extra-10' } @{$j->{credentialIDs}}) ? 1 : 0, 0, 'onlyValid drops the disabled credential');
+ok t_not_member($j->{credentialIDs}, 'alice-extra-10', 'onlyValid drops the disabled credential');
 ok t_cmp($j->{credentialInfos}[0]{credentialID}, $j->{credentialIDs}[0], 'infos carry credentialID');
 ok t_cmp(scalar @{$j->{credentialInfos}[0]{cert}{certificates}}, 2, 'chain: end-entity and CA');
-ok t_cmp(JSON::PP::is_bool($j->{onlyValid}) && $j->{onlyValid} ? 1 : 0, 1, 'onlyValid echoed');
+ok t_true(JSON::PP::is_bool($j->{onlyValid}) && $j->{onlyValid}, 'onlyValid echoed', $j->{onlyValid});
 ($r, $j) = csc_call('v2', 'credentials/list', {credentialInfo => JSON::PP::true, certificates => 'all'}, token => $alice);
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter certificates', 'v2 list bad certificates');
 
@@ -64,7 +64,7 @@ ok t_cmp($r->code, 200, 'info 200');
 ok t_cmp($j->{description}, "Alice's RSA signing key", 'description');
 ok t_cmp($j->{key}{status}, 'enabled', 'key status');
 ok t_cmp($j->{key}{len}, 2048, 'key length');
-ok t_cmp(exists $j->{key}{curve} ? 1 : 0, 0, 'no curve for RSA');
+ok t_absent($j->{key}, 'curve', 'no curve for RSA');
 ok t_cmp(join(',', @{$j->{key}{algo}}),
          '1.2.840.113549.1.1.11,1.2.840.113549.1.1.12,1.2.840.113549.1.1.13,1.2.840.113549.1.1.10,1.2.840.113549.1.1.1',
          'hash-specific RSA algorithms first');
@@ -91,12 +91,12 @@ ok t_cmp($j->{key}{curve}, '1.2.840.10045.3.1.7', 'P-256 curve OID');
 ok t_cmp($j->{key}{len}, 256, 'EC length');
 ok t_cmp($j->{key}{algo}[0], '1.2.840.10045.4.3.2', 'ecdsa-with-SHA256 first');
 ok t_cmp(scalar @{$j->{cert}{certificates}}, 1, 'single by default');
-ok t_cmp(exists $j->{cert}{subjectDN} ? 1 : 0, 0, 'no certInfo by default');
+ok t_absent($j->{cert}, 'subjectDN', 'no certInfo by default');
 ok t_cmp($j->{SCAL}, '2', 'SCAL 2');
 ok t_cmp($j->{auth}{mode}, 'explicit', 'v2 auth object always present');
 ($r, $j) = csc_call('v2', 'credentials/info', {credentialID => 'carol-ec', certificates => 'none'}, token => scalar(login('v2', 'carol', 'carol-secret')));
 ok t_cmp($j->{key}{curve}, '1.3.132.0.34', 'P-384 curve');
-ok t_cmp(exists $j->{cert}{certificates} ? 1 : 0, 0, 'certificates none');
+ok t_absent($j->{cert}, 'certificates', 'certificates none');
 
 # --- info errors
 ($r, $j) = csc_call('v1', 'credentials/info', {credentialID => 'bob-rsa'}, token => $alice);

@@ -33,10 +33,10 @@ CSC::Test::remember_secrets({OTP => $code});
 ok t_cmp($r->code, 200, 'the delivered code authorizes');
 
 ($r, $j) = csc_call('v1', 'info', {}, prefix => '/cmd/csc');
-ok t_cmp((grep { $_ eq 'credentials/sendOTP' } @{$j->{methods}}) ? 1 : 0, 1, 'sendOTP is offered where a delivery is configured');
+ok t_member($j->{methods}, 'credentials/sendOTP', 'sendOTP is offered where a delivery is configured');
 ($r, $j) = csc_call('v1', 'info', {}, prefix => '/ext/csc', authorization => 'Basic ' .
                     MIME::Base64::encode_base64('alice:alice-secret', ''));
-ok t_cmp((grep { $_ eq 'credentials/sendOTP' } @{$j->{methods}}) ? 1 : 0, 0, 'and not where none is');
+ok t_not_member($j->{methods}, 'credentials/sendOTP', 'and not where none is');
 
 ($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
                     prefix => '/cmdfail/csc');

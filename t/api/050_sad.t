@@ -52,7 +52,7 @@ ok t_cmp($r->code, 200, 'first signature of the transaction');
     hash => [b64($h[2])]}, token => $frank);
 ok t_cmp($r->code, 200, 'extendTransaction');
 my $sad2 = $j->{SAD};
-ok t_cmp($sad2 ne $sad1 ? 1 : 0, 1, 'a new SAD');
+ok t_op($sad2, 'ne', $sad1, 'a new SAD');
 ($r, $j) = sign1('v1', $sad1, b64($h[1]));
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter SAD', 'the old SAD is superseded');
 ($r, $j) = sign1('v1', $sad2, b64($h[2]));
@@ -132,4 +132,4 @@ if (open my $fh, '<', Apache::Test::vars('t_logs') . '/csc_access_log') {
 # prefork serves each connection in its own process; event may put them
 # all on the threads of one
 my $want = ($ENV{CSC_MPM} // '') eq 'prefork' ? 2 : 1;
-ok t_cmp(scalar(keys %pids) >= $want ? 1 : 0, 1, 'signHash requests were served by ' . scalar(keys %pids) . ' processes');
+ok t_op(scalar(keys %pids), '>=', $want, 'signHash requests were served by several processes');

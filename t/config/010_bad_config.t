@@ -44,7 +44,7 @@ for my $case (@bad) {
     my ($snippet, $want) = @$case;
     my ($rc, $out) = check_config($snippet);
     my $name = (split /\n/, $snippet)[0] =~ s/^<[^>]*>$//r || (split /\n/, $snippet)[1];
-    ok t_cmp($rc != 0 ? 1 : 0, 1, "refused: " . substr($name, 0, 60));
+    ok t_op($rc, '!=', 0, "refused: " . substr($name, 0, 60));
     ok t_cmp($out, $want, 'message names the directive and the problem');
 }
 

@@ -15,7 +15,7 @@ my $examples = "$root/../conf-examples";
 opendir my $dh, $examples or die "$examples: $!";
 my @files = sort grep { /\.conf$/ && $_ ne 'csc.conf' } readdir $dh;
 plan tests => 2 * @files + 1;
-ok t_cmp(scalar(@files) >= 3 ? 1 : 0, 1, 'examples found: @files');
+ok t_op(scalar(@files), '>=', 3, "examples found: @files");
 
 # stores named by the examples, made with csc-admin
 my $lib = tempdir(CLEANUP => 1);

@@ -46,7 +46,7 @@ open my $el, '<', $errlog or die;
 seek $el, $before, 0;
 my $new = do { local $/; <$el> };
 ok t_cmp($new, qr/\[csc:error\].*frank-rsa2048/, 'the error log names the failing credential');
-ok t_cmp($new =~ /Segmentation|exit signal/ ? 1 : 0, 0, 'no child crashed');
+ok t_unlike($new, qr/Segmentation|exit signal/, 'no child crashed');
 
 # the SAD of a failed signHash was given back
 ($r, $j) = csc_call('v1', 'signatures/signHash', {credentialID => 'frank-rsa2048', SAD => $sad,
@@ -56,4 +56,4 @@ ok t_cmp($r->code, 200, 'after the HSM is back, the same SAD signs (its budget w
 my $ok = 0;
 for (1 .. 5) { ($r) = sign_once(); $ok++ if $r->code == 200 }
 ok t_cmp($ok, 5, 'signing has resumed in every child');
-ok t_cmp(index($new, fixture()->{token_pin}) < 0 && $new !~ /pin-value/ ? 1 : 0, 1, 'no token PIN in the outage messages');
+ok t_unlike($new, qr/\Q@{[fixture()->{token_pin}]}\E|pin-value/, 'no token PIN in the outage messages');

@@ -50,7 +50,7 @@ waitpid $_, 0 for @clients;
 
 my %n;
 $n{$_}++ for @results;
-ok t_cmp(scalar(@children) >= 1 ? 1 : 0, 1, 'killed ' . scalar(@children) . ' children during the run');
+ok t_op(scalar(@children), '>=', 1, 'killed children during the run');
 ok t_cmp(scalar(grep { !/^(ok|lost|Invalid parameter SAD)$/ } @results), 0,
          'every answer was a signature, a refused SAD or a lost connection ('
          . join(', ', map { "$_: $n{$_}" } sort keys %n) . ')');
@@ -61,8 +61,8 @@ my $answer;
 while (($answer = sign()) eq 'ok' && $tries++ < 40) { $after++ }
 my $signed = ($n{ok} // 0) + $after;
 ok t_cmp($answer, 'Invalid parameter SAD', 'the SAD ends refused, not stuck');
-ok t_cmp($signed <= 30 ? 1 : 0, 1, "at most 30 signatures from a 30-signature SAD ($signed)");
+ok t_op($signed, '<=', 30, 'at most 30 signatures from a 30-signature SAD');
 # a request killed in flight may have spent a signature it never returned
-ok t_cmp($signed >= 30 - ($n{lost} // 0) ? 1 : 0, 1, 'nothing lost beyond the requests killed in flight');
+ok t_op($signed, '>=', 30 - ($n{lost} // 0), 'nothing lost beyond the requests killed in flight');
 ($r, $j) = csc_call('v1', 'credentials/list', {}, token => $frank);
 ok t_cmp($r->code, 200, 'new children serve with the same shared state');

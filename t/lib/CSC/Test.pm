@@ -11,7 +11,8 @@ use Apache::TestRequest ();
 use Apache::Test ();
 
 our @EXPORT = qw(csc_call csc_raw login token_for json fixture
-                 error_is $JSON);
+                 error_is t_op t_true t_absent t_unlike t_member t_not_member
+                 $JSON);
 our $JSON = JSON::PP->new->canonical(1)->allow_nonref(1);
 sub JSON { $JSON }
 
@@ -79,6 +80,65 @@ sub login {
     die "login $user failed: " . $r->code . ' ' . $r->content
         unless $r->code == 200;
     return wantarray ? ($j->{access_token}, $j) : $j->{access_token};
+}
+
+# Checks that say what they saw when they fail (on stderr, where prove
+# shows it), for the cases t_cmp cannot compare directly.  Each returns
+# true or false for ok().
+sub _shown {
+    my ($v) = @_;
+    return 'undef' unless defined $v;
+    $v = ref $v ? $JSON->encode($v) : "'$v'";
+    return length $v > 300 ? substr($v, 0, 300) . '...' : $v;
+}
+sub _fail {
+    my ($name, @what) = @_;
+    print STDERR "# failed: $name\n", map { "#   $_\n" } @what;
+    return 0;
+}
+# t_op(GOT, OP, WANT, NAME): OP one of == != < <= > >= eq ne
+sub t_op {
+    my ($got, $op, $want, $name) = @_;
+    my %cmp = ('==' => sub { $_[0] == $_[1] }, '!=' => sub { $_[0] != $_[1] },
+               '<'  => sub { $_[0] <  $_[1] }, '<=' => sub { $_[0] <= $_[1] },
+               '>'  => sub { $_[0] >  $_[1] }, '>=' => sub { $_[0] >= $_[1] },
+               'eq' => sub { $_[0] eq $_[1] }, 'ne' => sub { $_[0] ne $_[1] });
+    die "t_op: unknown operator $op" unless $cmp{$op};
+    return 1 if defined $got && defined $want && $cmp{$op}->($got, $want);
+    return _fail($name, 'got: ' . _shown($got), "want: $op " . _shown($want));
+}
+# t_true(CONDITION, NAME, SEEN): SEEN is what to show when it is false
+sub t_true {
+    my ($cond, $name, $seen) = @_;
+    return 1 if $cond;
+    return _fail($name, 'saw: ' . _shown($seen));
+}
+# t_absent(HASHREF, KEY, NAME): the member is not there at all
+sub t_absent {
+    my ($h, $key, $name) = @_;
+    return 1 if ref $h eq 'HASH' && !exists $h->{$key};
+    return _fail($name, ref $h eq 'HASH' ? "$key: " . _shown($h->{$key})
+                                          : 'not an object: ' . _shown($h));
+}
+# t_unlike(TEXT, REGEX, NAME): shows the match in its context
+sub t_unlike {
+    my ($text, $re, $name) = @_;
+    $text //= '';
+    return 1 unless $text =~ $re;
+    my $at = $-[0];
+    my $from = $at > 80 ? $at - 80 : 0;
+    return _fail($name, "matched $re at offset $at:", substr($text, $from, 200));
+}
+# t_member(ARRAYREF, ITEM, NAME) and t_not_member
+sub t_member {
+    my ($list, $item, $name) = @_;
+    return 1 if ref $list eq 'ARRAY' && grep { defined && $_ eq $item } @$list;
+    return _fail($name, "'$item' not in " . _shown($list));
+}
+sub t_not_member {
+    my ($list, $item, $name) = @_;
+    return 1 if ref $list eq 'ARRAY' && !grep { defined && $_ eq $item } @$list;
+    return _fail($name, "'$item' in " . _shown($list));
 }
 
 # (status, error, error_description) of a response, for one-line checks.
