@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The request-body parser and the typed member getters, as every method
+ * uses them.  Invariants: a refused body gets a complete JSON error answer
+ * (status 4xx, a body that parses, with error and error_description); an
+ * accepted body is an object no deeper than the limit. */
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "csc_json.h"
+#include "fuzz.h"
+
+static apr_pool_t *root;
+
+static const char *const members[] = {
+    "credentialID", "SAD", "PIN", "OTP", "hashes", "hash", "hashAlgo",
+    "hashAlgorithmOID", "signAlgo", "signAlgoParams", "numSignatures",
+    "rememberMe", "refresh_token", "token", "maxResults", "pageToken",
+    "onlyValid", "certificates", "certInfo", "authInfo", "lang", "userID",
+    "clientData", "description", "operationMode", "validity_period"
+};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    apr_initialize();
+    apr_pool_create(&root, NULL);
+    fuzz_quiet_log();
+    return 0;
+}
+
+static void check_error_answer(const csc_response_t *resp)
+{
+    json_t *j;
+
+    FUZZ_ASSERT(resp->status >= 400 && resp->status < 500);
+    FUZZ_ASSERT(resp->body && resp->content_type);
+    j = json_loadb(resp->body, resp->body_len, 0, NULL);
+    FUZZ_ASSERT(j && json_is_string(json_object_get(j, "error"))
+                && json_is_string(json_object_get(j, "error_description")));
+    json_decref(j);
+}
+
+static void fresh(csc_response_t *resp, apr_pool_t *p)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->headers = apr_table_make(p, 2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    csc_request_t req;
+    csc_response_t resp;
+    json_t *body;
+    size_t i;
+    int depth;
+
+    if (size < 1) {
+        return 0;
+    }
+    apr_pool_create(&p, root);
+    memset(&req, 0, sizeof(req));
+    req.pool = p;
+    req.version = (data[0] & 1) ? 2 : 1;
+    req.http_method = "POST";
+    req.content_type = "application/json";
+    req.body = apr_pstrmemdup(p, (const char *)data + 1, size - 1);
+    req.body_len = size - 1;
+    depth = 1 + (data[0] >> 1) % 20;
+    fresh(&resp, p);
+    body = csc_json_parse_body(&req, &resp, depth);
+    if (!body) {
+        check_error_answer(&resp);
+        apr_pool_destroy(p);
+        return 0;
+    }
+    FUZZ_ASSERT(json_is_object(body));
+    FUZZ_ASSERT(csc_json_depth(req.body, req.body_len) <= depth);
+    for (i = 0; i < COUNT(members); i++) {
+        const char *s;
+        apr_int64_t n;
+        int b, rc;
+        apr_array_header_t *arr;
+
+        fresh(&resp, p);
+        switch (i % 4) {
+        case 0:
+            rc = csc_json_string(body, members[i], (int)(i & 1), &s, &req, &resp);
+            break;
+        case 1:
+            rc = csc_json_int(body, members[i], 0, &n, &req, &resp);
+            break;
+        case 2:
+            rc = csc_json_bool(body, members[i], &b, &req, &resp);
+            break;
+        default:
+            rc = csc_json_string_array(body, members[i], 1, &arr, &req, &resp);
+            if (rc == CSC_JSON_OK) {
+                int k;
+
+                for (k = 0; k < arr->nelts; k++) {
+                    FUZZ_ASSERT(APR_ARRAY_IDX(arr, k, const char *) != NULL);
+                }
+            }
+            break;
+        }
+        if (rc == CSC_JSON_ERROR) {
+            check_error_answer(&resp);
+        }
+    }
+    fresh(&resp, p);
+    if (csc_json_client_data(body, &req, &resp) == CSC_JSON_ERROR) {
+        check_error_answer(&resp);
+    }
+    /* the body belongs to the request pool (csc_json_parse_body) */
+    apr_pool_destroy(p);
+    return 0;
+}
