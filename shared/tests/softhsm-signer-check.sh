@@ -11,6 +11,8 @@
 #
 # Usage: shared/tests/softhsm-signer-check.sh   (after make)
 #   KEEP=1        keep the temporary directory
+#   CSC_VALGRIND  a command to run test_signer under, e.g. "valgrind
+#                 --error-exitcode=99" (tools/test.sh's valgrind stage)
 # Needs: softhsm2, opensc (pkcs11-tool), libengine-pkcs11-openssl.
 set -eu
 
@@ -67,4 +69,4 @@ CSC_TEST_EC_REF='engine:pkcs11:token=csc;id=%02;type=private' \
 CSC_TEST_RSA_PUB=$work/rsa1.pub.pem \
 CSC_TEST_EC_PUB=$work/ec1.pub.pem \
 CSC_TEST_TOKENDIR=$work/tokens \
-    "$test_signer" </dev/null
+    ${CSC_VALGRIND:-} "$test_signer" </dev/null
