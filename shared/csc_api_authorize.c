@@ -330,15 +330,17 @@ int csc_api_sad_error(csc_call_t *call, int result)
     return -1;
 }
 
-/* A fresh SAD for the next signHash of a transaction, optionally bound to
- * new hashes; the presented SAD is superseded, its budget carried over. */
+/* A fresh SAD for the next signHash of a transaction: it carries what is
+ * left of the presented one (budget, bound hashes) and supersedes it; the
+ * hashes the request names must be among those the user approved. */
 void csc_api_credentials_extend(csc_call_t *call)
 {
     const csc_request_t *req = call->req;
     const csc_credential_t *c;
     apr_array_header_t *digests;
-    const char *sad = NULL, *hash_oid;
-    int remaining = 0;
+    const char *sad = NULL, *hash_oid, *new_sad = NULL;
+    int lifetime = csc_cfg_sad_lifetime(call->env->cfg);
+    csc_sad_result_e r;
 
     if (csc_json_client_data(call->body, req, call->resp) < 0
         || !(c = csc_api_own_credential(call))
@@ -351,13 +353,27 @@ void csc_api_credentials_extend(csc_call_t *call)
         csc_error_set(call->resp, req, CSC_ERR_CREDENTIAL_DISABLED);
         return;
     }
-    if (csc_api_sad_error(call, csc_sad_take(call->env, sad, call->user,
-                                             c->id, &remaining)) < 0) {
+    if (c->blocked) {
+        answer_locked(call, c);
         return;
     }
-    if (digests && digests->nelts > remaining) {
+    r = csc_sad_extend(call->env, sad, call->user, c->id, hash_oid, digests,
+                       lifetime, &new_sad, req->pool);
+    switch (r) {
+    case CSC_SAD_OK:
+        csc_json_respond(call->resp, req, 200,
+                         json_pack("{s:s,s:i}", "SAD", new_sad, "expiresIn",
+                                   lifetime));
+        return;
+    case CSC_SAD_TOO_MANY:
         csc_error_set(call->resp, req, CSC_ERR_NUMSIG_TOO_HIGH);
         return;
+    case CSC_SAD_STATE_ERROR:
+        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "cannot store a SAD in the shared "
+                "state (is CSCStateSlots too small?)");
+        /* fall through */
+    default:
+        csc_api_sad_error(call, r);
+        return;
     }
-    answer_sad(call, c, remaining, hash_oid, digests);
 }

@@ -77,12 +77,19 @@ apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,
                       rec.expires + SAD_GRACE);
 }
 
+typedef enum {
+    SAD_CONSUME,     /* signHash: take the digests from the budget */
+    SAD_REFUND,      /* give back what a failed signHash took */
+    SAD_RESERVE,     /* extendTransaction: check, copy out, empty the budget */
+    SAD_RESTORE      /* extendTransaction failed later: give the budget back */
+} sad_mode_e;
+
 typedef struct {
     const char *user, *credential, *hash_oid;
     const apr_array_header_t *digests;
-    int refund;      /* give back instead of taking */
-    int take_all;    /* extendTransaction: remove the SAD */
-    int remaining;
+    sad_mode_e mode;
+    int amount;          /* SAD_RESTORE: the budget to give back */
+    sad_record_t *copy;  /* SAD_RESERVE: the record as it was */
 } sad_op_t;
 
 static csc_sad_result_e check_owner(const sad_record_t *rec,
@@ -98,7 +105,8 @@ static csc_sad_result_e check_owner(const sad_record_t *rec,
     return rec->remaining > 0 ? CSC_SAD_OK : CSC_SAD_INVALID;
 }
 
-/* Marks each digest against an unused bound fingerprint; all or nothing. */
+/* Marks each digest against an unused bound fingerprint; all or nothing.
+ * SAD_RESERVE only checks: rec->used is left as it was. */
 static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
 {
     unsigned char used[CSC_SAD_MAX_HASHES];
@@ -126,7 +134,9 @@ static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
             return CSC_SAD_HASH_NOT_BOUND;
         }
     }
-    memcpy(rec->used, used, sizeof(used));
+    if (op->mode == SAD_CONSUME) {
+        memcpy(rec->used, used, sizeof(used));
+    }
     return CSC_SAD_OK;
 }
 
@@ -163,29 +173,43 @@ static apr_status_t sad_update(void *baton, const void *cur,
         return CSC_SAD_INVALID;
     }
     memcpy(rec, cur, sizeof(*rec));
-    if (op->refund) {
+    switch (op->mode) {
+    case SAD_REFUND:
         if (rec->magic != SAD_MAGIC) {
             return CSC_SAD_INVALID;
         }
         rec->remaining += n;
         unbind_digests(rec, op);
-    }
-    else {
+        break;
+    case SAD_RESTORE:
+        if (rec->magic != SAD_MAGIC) {
+            return CSC_SAD_INVALID;
+        }
+        rec->remaining += op->amount;
+        break;
+    case SAD_CONSUME:
+    case SAD_RESERVE:
         if ((r = check_owner(rec, op)) != CSC_SAD_OK) {
             return r;
-        }
-        if (op->take_all) {
-            op->remaining = rec->remaining;
-            *action = CSC_KV_DELETE;
-            return CSC_SAD_OK;
         }
         if (n > rec->remaining) {
             return CSC_SAD_TOO_MANY;
         }
-        if ((r = bind_digests(rec, op)) != CSC_SAD_OK) {
+        /* an extension that announces no hashes keeps the binding as it
+         * is; signHash always brings its digests */
+        if (op->digests && (r = bind_digests(rec, op)) != CSC_SAD_OK) {
             return r;
         }
-        rec->remaining -= n;
+        if (op->mode == SAD_RESERVE) {
+            /* the successor gets the whole budget; this SAD keeps none, so
+             * a concurrent signHash or second extension finds it spent */
+            memcpy(op->copy, rec, sizeof(*rec));
+            rec->remaining = 0;
+        }
+        else {
+            rec->remaining -= n;
+        }
+        break;
     }
     *outlen = sizeof(*rec);
     *action = CSC_KV_STORE;
@@ -215,7 +239,8 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
                                  const char *hash_oid,
                                  const apr_array_header_t *digests)
 {
-    sad_op_t op = {user, credential_id, hash_oid, digests, 0, 0, 0};
+    sad_op_t op = {user, credential_id, hash_oid, digests, SAD_CONSUME, 0,
+                   NULL};
 
     return run(env, sad, &op);
 }
@@ -223,18 +248,66 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
 void csc_sad_refund(const csc_env_t *env, const char *sad,
                     const apr_array_header_t *digests)
 {
-    sad_op_t op = {"", "", NULL, digests, 1, 0, 0};
+    sad_op_t op = {"", "", NULL, digests, SAD_REFUND, 0, NULL};
 
     run(env, sad, &op);
 }
 
-csc_sad_result_e csc_sad_take(const csc_env_t *env, const char *sad,
-                              const char *user, const char *credential_id,
-                              int *remaining)
+csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
+                                const char *user, const char *credential_id,
+                                const char *hash_oid,
+                                const apr_array_header_t *digests,
+                                int lifetime, const char **new_sad,
+                                apr_pool_t *p)
 {
-    sad_op_t op = {user, credential_id, NULL, NULL, 0, 1, 0};
-    csc_sad_result_e r = run(env, sad, &op);
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    sad_record_t old, rec;
+    sad_op_t op = {user, credential_id, hash_oid, digests, SAD_RESERVE, 0,
+                   &old};
+    csc_sad_result_e r;
+    const char *secret = csc_secret_new(p);
+    apr_uint32_t j;
 
-    *remaining = op.remaining;
-    return r;
+    if (!secret) {
+        return CSC_SAD_STATE_ERROR;
+    }
+    if ((r = run(env, sad, &op)) != CSC_SAD_OK) {
+        return r;
+    }
+    /* the successor: what is left of the old grant, nothing more; a bound
+     * SAD stays bound to its unsigned hashes and their algorithm */
+    memset(&rec, 0, sizeof(rec));
+    rec.magic = SAD_MAGIC;
+    rec.remaining = old.remaining;
+    rec.expires = apr_time_now() + apr_time_from_sec(lifetime);
+    strcpy(rec.user, old.user);
+    strcpy(rec.credential, old.credential);
+    strcpy(rec.hash_oid, old.hash_oid);
+    for (j = 0; j < old.nhashes; j++) {
+        if (!old.used[j]) {
+            memcpy(rec.fp[rec.nhashes++], old.fp[j], 32);
+        }
+    }
+    if (old.nhashes > 0 && rec.nhashes == 0) {
+        /* budget left but no bound hash unsigned (the counts disagree):
+         * never let a bound SAD turn into an unbound one */
+        op.mode = SAD_RESTORE;
+        op.amount = old.remaining;
+        run(env, sad, &op);
+        return CSC_SAD_INVALID;
+    }
+    csc_secret_state_key(env, 's', secret, key);
+    if (csc_kv_put(env->kv, key, sizeof(key), &rec, sizeof(rec),
+                   rec.expires + SAD_GRACE) != APR_SUCCESS) {
+        /* a refused extension leaves the old SAD as it was */
+        op.mode = SAD_RESTORE;
+        op.amount = old.remaining;
+        if (run(env, sad, &op) != CSC_SAD_OK) {
+            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "extendTransaction: could not "
+                    "give a SAD its budget back");
+        }
+        return CSC_SAD_STATE_ERROR;
+    }
+    *new_sad = secret;
+    return CSC_SAD_OK;
 }

@@ -59,10 +59,21 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
 void csc_sad_refund(const csc_env_t *env, const char *sad,
                     const apr_array_header_t *digests);
 
-/* For extendTransaction: checks the SAD like consume (without digests),
- * removes it, and reports the remaining budget and expiry. */
-csc_sad_result_e csc_sad_take(const csc_env_t *env, const char *sad,
-                              const char *user, const char *credential_id,
-                              int *remaining);
+/* For extendTransaction: replaces sad with a new SAD (*new_sad, from p)
+ * that carries exactly what is left of it: the remaining budget, the hash
+ * algorithm and the bound hashes not signed yet, with a fresh lifetime.
+ * digests (NULL: none) announce the next signatures: no more than the
+ * budget, and with a bound SAD each must be one of its unsigned hashes
+ * (CSC_SAD_HASH_NOT_BOUND otherwise), so a SAD never becomes bound to
+ * other hashes or unbound.  The check and the emptying of the old SAD are
+ * one atomic step: two concurrent extensions give one successor.  On any
+ * refusal the old SAD is left as it was (its budget is restored when the
+ * successor cannot be stored). */
+csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
+                                const char *user, const char *credential_id,
+                                const char *hash_oid,
+                                const apr_array_header_t *digests,
+                                int lifetime, const char **new_sad,
+                                apr_pool_t *p);
 
 #endif

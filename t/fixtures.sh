@@ -100,6 +100,11 @@ mk "$main" frank-p384 frank ec:P-384 "$f" --multisign 4
 mk "$main" frank-p521 frank ec:P-521 "$f" --multisign 4
 mk "$main" frank-scal2 frank ec:P-256 "$f" --multisign 4 --scal 2
 pin frank-scal2 864209
+# extendTransaction (t/api/055_extend.t): SCAL 2 and SCAL 1
+mk "$main" frank-ext2 frank ec:P-256 "$f" --multisign 4 --scal 2
+pin frank-ext2 864211
+mk "$main" frank-ext1 frank ec:P-256 "$f" --multisign 8
+pin frank-ext1 864212
 "$admin" --store "$main" --pkcs11-module "$module" create --id frank-expired --owner frank \
     --generate ec:P-256 --token-label csc-test --subject "CN=Frank Expired,O=Frank Corp,C=BE" \
     $ca --days -1 >/dev/null
@@ -136,7 +141,9 @@ cat > "$fx/fixture.json" <<JSON
     "erin-lock": {"pin": "975311"},
     "erin-lock2": {"pin": "975322"},
     "erin-race": {"secret": "$race_secret"},
-    "frank-scal2": {"pin": "864209"}
+    "frank-scal2": {"pin": "864209"},
+    "frank-ext2": {"pin": "864211"},
+    "frank-ext1": {"pin": "864212"}
   },
   "token_pin": "$token_pin",
   "softhsm2_conf": "$fx/softhsm2.conf",

@@ -19,6 +19,7 @@
 #include "csc_json.h"
 #include "csc_kv.h"
 #include "csc_proc.h"
+#include "csc_sad.h"
 #include "csc_store.h"
 #include "tap.h"
 
@@ -457,6 +458,43 @@ static void test_proc_id(void)
     is_int(csc_proc_id(), getpid(), "the parent's own id is unchanged");
 }
 
+/* extendTransaction when the state has no room for the successor: the
+ * refusal must leave the presented SAD with its whole budget. */
+static void test_extend_full(const char *dir)
+{
+    csc_env_t small = env;
+    csc_sad_grant_t g = {"alice", "cred-x", 2, NULL, NULL, 60};
+    const char *err = NULL, *sad = NULL, *next = NULL;
+    apr_array_header_t *one = apr_array_make(pool, 1, sizeof(csc_digest_t));
+    csc_digest_t *d = apr_array_push(one);
+    char key[16];
+    int i;
+
+    d->data = (const unsigned char *)"0123456789abcdef0123456789abcdef";
+    d->len = 32;
+    ok(csc_kv_shm_open(&small.kv, apr_pstrcat(pool, dir, "/small", NULL), 4,
+                       CSC_KV_SHM_FRESH, pool, &err) == APR_SUCCESS,
+       "a state with 4 slots");
+    is_int(csc_sad_issue(&small, &g, &sad, pool), APR_SUCCESS, "SAD issued");
+    for (i = 0; i < 8; i++) {
+        snprintf(key, sizeof(key), "filler-%d", i);
+        csc_kv_put(small.kv, key, strlen(key), "x", 1, 0);
+    }
+    is_int(csc_kv_put(small.kv, "one-more", 8, "x", 1, 0), APR_ENOSPC,
+           "the state is full");
+    is_int(csc_sad_extend(&small, sad, "alice", "cred-x", NULL, NULL, 60,
+                          &next, pool), CSC_SAD_STATE_ERROR,
+           "extension without room for the successor is refused");
+    ok(next == NULL, "and hands out no SAD");
+    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+           CSC_SAD_OK, "the old SAD still signs");
+    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+           CSC_SAD_OK, "with its whole budget of two");
+    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+           CSC_SAD_INVALID, "and no more");
+    csc_kv_close(small.kv);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/csc-test-core-XXXXXX";
@@ -482,6 +520,7 @@ int main(void)
     test_cfg_merge();
     test_tokens();
     test_paging(dir);
+    test_extend_full(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
         printf("# could not remove %s\n", dir);

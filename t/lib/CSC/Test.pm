@@ -11,7 +11,7 @@ use Apache::TestRequest ();
 use Apache::Test ();
 
 our @EXPORT = qw(csc_call csc_raw login token_for json fixture
-                 error_is t_op t_true t_absent t_unlike t_member t_not_member
+                 error_is race t_op t_true t_absent t_unlike t_member t_not_member
                  $JSON);
 our $JSON = JSON::PP->new->canonical(1)->allow_nonref(1);
 sub JSON { $JSON }
@@ -139,6 +139,41 @@ sub t_not_member {
     my ($list, $item, $name) = @_;
     return 1 if ref $list eq 'ARRAY' && !grep { defined && $_ eq $item } @$list;
     return _fail($name, "'$item' in " . _shown($list));
+}
+
+# race(N, SUB): N forked clients, each on a connection of its own, run SUB
+# at the same instant (SUB returns a response); returns (the number of
+# 200 answers, the number of answers, the answers' bodies).
+sub race {
+    my ($n, $make_request) = @_;
+    require Time::HiRes;
+    require POSIX;
+    my $start = Time::HiRes::time() + 1.0;
+    my @pids;
+    pipe(my $rd, my $wr) or die;
+    for my $i (1 .. $n) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if (!$pid) {
+            close $rd;
+            Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+            my $wait = $start - Time::HiRes::time();
+            Time::HiRes::sleep($wait) if $wait > 0;
+            my ($rr) = $make_request->();
+            my $body = $rr->content // '';
+            $body =~ s/\n/ /g;
+            $body = substr($body, 0, 1000);
+            syswrite $wr, $rr->code . " $body\n";
+            close $wr;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    close $wr;
+    my @answers = map { chomp; $_ } <$rd>;
+    waitpid $_, 0 for @pids;
+    my $wins = grep { /^200 / } @answers;
+    return ($wins, scalar(@answers), @answers);
 }
 
 # (status, error, error_description) of a response, for one-line checks.
