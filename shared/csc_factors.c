@@ -205,6 +205,18 @@ static int check_oath(const csc_env_t *env, const csc_credential_t *c,
     }
 }
 
+/* The attempt could not be judged: it does not count against the user. */
+static csc_factor_result_e not_checked(const csc_env_t *env,
+                                       const csc_credential_t *c,
+                                       apr_pool_t *p)
+{
+    if (csc_store_attempt_release(env->store, c->id, p) != APR_SUCCESS) {
+        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "credential %s: could not release "
+                "an authorization attempt", c->id);
+    }
+    return CSC_FACTOR_ERROR;
+}
+
 static csc_factor_result_e failed(const csc_env_t *env,
                                   const csc_credential_t *c,
                                   csc_factor_result_e what, int *now_blocked,
@@ -231,11 +243,22 @@ csc_factor_result_e csc_factors_check(const csc_env_t *env,
                                       const char *pin, const char *otp,
                                       int *now_blocked, apr_pool_t *p)
 {
+    apr_status_t rv;
     int ok;
 
     *now_blocked = 0;
     if (c->blocked) {
         return CSC_FACTOR_LOCKED;
+    }
+    /* counted before anything is evaluated: however many children check
+     * guesses at once, at most CSCMaxAuthFailures of them get this far */
+    rv = csc_store_attempt_begin(env->store, c->id,
+                                 csc_cfg_max_failures(env->cfg), p);
+    if (rv == APR_EACCES) {
+        return CSC_FACTOR_LOCKED;
+    }
+    if (rv != APR_SUCCESS) {
+        return CSC_FACTOR_ERROR;
     }
     /* The PIN first: a wrong PIN must not burn the user's OTP. */
     if (c->pin_hash) {
@@ -243,7 +266,7 @@ csc_factor_result_e csc_factors_check(const csc_env_t *env,
         if (ok < 0) {
             csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "credential %s: unreadable "
                     "PIN hash in the store", c->id);
-            return CSC_FACTOR_ERROR;
+            return not_checked(env, c, p);
         }
         if (!ok) {
             return failed(env, c, CSC_FACTOR_PIN_WRONG, now_blocked, p);
@@ -253,21 +276,19 @@ csc_factor_result_e csc_factors_check(const csc_env_t *env,
         ok = !otp ? 0 : !strcmp(c->otp_type, "online")
             ? check_online(env, c, otp) : check_oath(env, c, otp, p);
         if (ok < 0) {
-            return CSC_FACTOR_ERROR;
+            return not_checked(env, c, p);
         }
         if (!ok) {
             return failed(env, c, CSC_FACTOR_OTP_WRONG, now_blocked, p);
         }
     }
-    if (c->fail_count > 0) {
-        /* others' failures may have blocked it since it was read */
-        apr_status_t rv = csc_store_auth_succeeded(env->store, c->id, p);
-        if (rv == APR_EACCES) {
-            return CSC_FACTOR_LOCKED;
-        }
-        if (rv != APR_SUCCESS) {
-            return CSC_FACTOR_ERROR;
-        }
+    /* others' failures may have blocked it since the attempt began */
+    rv = csc_store_auth_succeeded(env->store, c->id, p);
+    if (rv == APR_EACCES) {
+        return CSC_FACTOR_LOCKED;
+    }
+    if (rv != APR_SUCCESS) {
+        return CSC_FACTOR_ERROR;
     }
     return CSC_FACTOR_OK;
 }

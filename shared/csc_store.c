@@ -56,6 +56,8 @@ typedef enum {
     ST_UNBLOCK,
     ST_TOTP,
     ST_HOTP,
+    ST_ATTEMPT,
+    ST_RELEASE,
     ST_COUNT
 } csc_stmt_e;
 
@@ -85,9 +87,9 @@ static const struct {
     { "csc_delete",
       "DELETE FROM csc_credential WHERE id = %s", 1 },
     { "csc_failed",
-      "UPDATE csc_credential SET fail_count = fail_count + 1, "
+      "UPDATE csc_credential SET "
       "blocked = CASE WHEN CAST(%d AS INTEGER) > 0 "
-      "AND fail_count + 1 >= CAST(%d AS INTEGER) THEN 1 ELSE blocked END "
+      "AND fail_count >= CAST(%d AS INTEGER) THEN 1 ELSE blocked END "
       "WHERE id = %s RETURNING fail_count, blocked", 1 },
     { "csc_state",
       "SELECT fail_count, blocked FROM csc_credential WHERE id = %s", 0 },
@@ -106,6 +108,13 @@ static const struct {
     { "csc_hotp",
       "UPDATE csc_credential SET hotp_counter = %lld WHERE id = %s "
       "AND hotp_counter = CAST(%lld AS BIGINT)", 1 },
+    { "csc_attempt",
+      "UPDATE csc_credential SET fail_count = fail_count + 1 WHERE id = %s "
+      "AND blocked = 0 AND (CAST(%d AS INTEGER) <= 0 "
+      "OR fail_count < CAST(%d AS INTEGER)) RETURNING fail_count", 1 },
+    { "csc_release",
+      "UPDATE csc_credential SET fail_count = fail_count - 1 WHERE id = %s "
+      "AND fail_count > 0", 1 },
 };
 
 typedef struct csc_store_conn_t csc_store_conn_t;
@@ -1314,6 +1323,48 @@ apr_status_t csc_store_auth_failed(csc_store_t *st, const char *id,
     return APR_SUCCESS;
 }
 
+apr_status_t csc_store_attempt_begin(csc_store_t *st, const char *id,
+                                     int max_failures, apr_pool_t *p)
+{
+    const char *args[3];
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    apr_status_t rv;
+    int fail_count, blocked, counted = 0;
+
+    if (is_empty(id)) {
+        return APR_NOTFOUND;
+    }
+    args[0] = id;
+    args[1] = args[2] = apr_itoa(p, max_failures > 0 ? max_failures : 0);
+    rv = store_select(st, ST_ATTEMPT, args, &res, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (next_row(st, res, &row, p)) {
+        counted = 1;
+    }
+    if (counted) {
+        return APR_SUCCESS;
+    }
+    /* blocked, every attempt the limit allows already counted, or gone */
+    rv = read_state(st, id, &fail_count, &blocked, p);
+    return rv == APR_SUCCESS ? APR_EACCES : rv;
+}
+
+apr_status_t csc_store_attempt_release(csc_store_t *st, const char *id,
+                                       apr_pool_t *p)
+{
+    const char *args[1];
+    int nrows = 0;
+
+    if (is_empty(id)) {
+        return APR_NOTFOUND;
+    }
+    args[0] = id;
+    return store_query(st, ST_RELEASE, args, &nrows, p);
+}
+
 apr_status_t csc_store_auth_succeeded(csc_store_t *st, const char *id,
                                       apr_pool_t *p)
 {
@@ -1324,22 +1375,12 @@ apr_status_t csc_store_auth_succeeded(csc_store_t *st, const char *id,
     if (is_empty(id)) {
         return APR_NOTFOUND;
     }
-    rv = read_state(st, id, &fc, &bl, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (bl) {
-        return APR_EACCES;
-    }
-    if (fc == 0) {
-        return APR_SUCCESS;
-    }
     args[0] = id;
     rv = store_query(st, ST_RESET, args, &nrows, p);
     if (rv != APR_SUCCESS || nrows >= 1) {
         return rv;
     }
-    /* Blocked (or deleted) between the read and the reset. */
+    /* blocked (possibly just now, by concurrent failures), or deleted */
     rv = read_state(st, id, &fc, &bl, p);
     if (rv != APR_SUCCESS) {
         return rv;

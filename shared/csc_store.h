@@ -149,19 +149,36 @@ apr_status_t csc_store_update(csc_store_t *st, const csc_credential_t *c,
 /* APR_NOTFOUND if there was no such record. */
 apr_status_t csc_store_delete(csc_store_t *st, const char *id, apr_pool_t *p);
 
-/* fail_count + 1, and blocked = 1 once the new fail_count reaches
- * max_failures (max_failures <= 0: never block); one statement.  Returns the
- * new values through fail_count/blocked (either may be NULL). */
+/* Authorization attempts are counted before their factors are checked,
+ * so that concurrent guesses cannot overrun the limit: fail_count holds
+ * the failures since the last success plus the attempts in flight.
+ *
+ * attempt_begin: fail_count + 1 if the credential is not blocked and
+ * fail_count is below max_failures (max_failures <= 0: no limit); one
+ * statement.  APR_EACCES when blocked or when max_failures attempts are
+ * already counted: the factors must then not be evaluated.  APR_NOTFOUND.
+ * Then exactly one of: */
+
+/* the factors were wrong: the attempt stays counted, and blocked = 1 once
+ * fail_count has reached max_failures (max_failures <= 0: never block);
+ * one statement.  Returns the values through fail_count/blocked (either
+ * may be NULL). */
+apr_status_t csc_store_attempt_begin(csc_store_t *st, const char *id,
+                                     int max_failures, apr_pool_t *p);
 apr_status_t csc_store_auth_failed(csc_store_t *st, const char *id,
                                    int max_failures, int *fail_count,
                                    int *blocked, apr_pool_t *p);
 
-/* fail_count = 0 unless blocked.  Writes only when fail_count is non-zero,
- * so the common case costs one read.  APR_EACCES if the credential is
- * blocked (possibly just now, by concurrent failures): callers should then
- * refuse the authorization.  APR_NOTFOUND. */
+/* the factors were right: fail_count = 0 unless blocked.  APR_EACCES if
+ * the credential is blocked (possibly just now, by concurrent failures):
+ * callers must then refuse the authorization.  APR_NOTFOUND. */
 apr_status_t csc_store_auth_succeeded(csc_store_t *st, const char *id,
                                       apr_pool_t *p);
+
+/* the check could not be made (store, state or settings error): the
+ * attempt is not counted after all (fail_count - 1, never below 0). */
+apr_status_t csc_store_attempt_release(csc_store_t *st, const char *id,
+                                       apr_pool_t *p);
 
 /* blocked = 1, or blocked = 0 together with fail_count = 0; also sets
  * updated = now.  APR_NOTFOUND. */

@@ -86,7 +86,19 @@ race_secret=$(otp erin-race totp)
 mk "$main" erin-disabled erin ec:P-256 "$e"
 pin erin-disabled 111333
 "$admin" --store "$main" disable erin-disabled >/dev/null
-for s in "$totp_secret" "$totp256_secret" "$hotp_secret" "$both_secret" "$race_secret"; do
+# lockout under bursts of parallel guesses (t/api/032_lockout_race.t)
+mk "$main" erin-burst-pin erin ec:P-256 "$e"
+pin erin-burst-pin 314159
+mk "$main" erin-burst-mix erin ec:P-256 "$e"
+pin erin-burst-mix 271828
+mk "$main" erin-burst-totp erin ec:P-256 "$e"
+burst_totp_secret=$(otp erin-burst-totp totp)
+mk "$main" erin-burst-hotp erin ec:P-256 "$e"
+burst_hotp_secret=$(otp erin-burst-hotp hotp)
+mk "$main" erin-burst-online erin ec:P-256 "$e"
+otp erin-burst-online online >/dev/null
+for s in "$totp_secret" "$totp256_secret" "$hotp_secret" "$both_secret" "$race_secret" \
+         "$burst_totp_secret" "$burst_hotp_secret"; do
     [ -n "$s" ] || { echo "set-otp printed no secret" >&2; exit 1; }
 done
 
@@ -141,6 +153,11 @@ cat > "$fx/fixture.json" <<JSON
     "erin-lock": {"pin": "975311"},
     "erin-lock2": {"pin": "975322"},
     "erin-race": {"secret": "$race_secret"},
+    "erin-burst-pin": {"pin": "314159"},
+    "erin-burst-mix": {"pin": "271828"},
+    "erin-burst-totp": {"secret": "$burst_totp_secret"},
+    "erin-burst-hotp": {"secret": "$burst_hotp_secret"},
+    "erin-burst-online": {},
     "frank-scal2": {"pin": "864209"},
     "frank-ext2": {"pin": "864211"},
     "frank-ext1": {"pin": "864212"}

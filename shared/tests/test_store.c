@@ -432,6 +432,16 @@ static void test_list(csc_store_t *st)
     }
 }
 
+/* One wrong authorization as csc_factors does it: counted, then judged. */
+static apr_status_t fail_once(csc_store_t *st, const char *id, int max,
+                              int *fc, int *bl, apr_pool_t *p)
+{
+    apr_status_t rv = csc_store_attempt_begin(st, id, max, p);
+
+    return rv != APR_SUCCESS ? rv
+        : csc_store_auth_failed(st, id, max, fc, bl, p);
+}
+
 static void test_update_delete(csc_store_t *st)
 {
     csc_credential_t *c = make_cred("upd", "carol");
@@ -442,7 +452,7 @@ static void test_update_delete(csc_store_t *st)
     c->created = 1000;
     c->updated = 1000;
     csc_store_insert(st, c, pool);
-    csc_store_auth_failed(st, "upd", 0, &fc, &bl, pool);
+    fail_once(st, "upd", 0, &fc, &bl, pool);
     csc_store_totp_accept(st, "upd", 77, pool);
 
     c->owner = "carol2";
@@ -487,12 +497,14 @@ static void test_counters(csc_store_t *st)
 
     csc_store_insert(st, make_cred("cnt", "dave"), pool);
 
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
     ok(fc == 1 && bl == 0, "failure 1 of 3: fail_count 1, not blocked");
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
     ok(fc == 2 && bl == 0, "failure 2 of 3: fail_count 2, not blocked");
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
     ok(fc == 3 && bl == 1, "failure 3 of 3: fail_count 3, blocked");
+    is_int(csc_store_attempt_begin(st, "cnt", 3, pool), APR_EACCES,
+           "no attempt on a blocked credential");
     is_int(csc_store_auth_succeeded(st, "cnt", pool), APR_EACCES,
            "success while blocked: APR_EACCES");
     csc_store_get(st, "cnt", &g, pool);
@@ -504,8 +516,28 @@ static void test_counters(csc_store_t *st)
     ok(g && g->fail_count == 0 && g->blocked == 0,
        "unblock reset fail_count and blocked");
 
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
+    /* attempts in flight count against the limit before they are judged */
+    for (i = 0; i < 3; i++) {
+        is_int(csc_store_attempt_begin(st, "cnt", 3, pool), APR_SUCCESS,
+               "attempt %d of 3 counted", i + 1);
+    }
+    is_int(csc_store_attempt_begin(st, "cnt", 3, pool), APR_EACCES,
+           "a fourth attempt while three are in flight: refused");
+    is_int(csc_store_attempt_release(st, "cnt", pool), APR_SUCCESS,
+           "an attempt that could not be judged is released");
+    is_int(csc_store_attempt_begin(st, "cnt", 3, pool), APR_SUCCESS,
+           "which makes room for one more");
+    is_int(csc_store_auth_succeeded(st, "cnt", pool), APR_SUCCESS,
+           "success with attempts in flight");
+    csc_store_get(st, "cnt", &g, pool);
+    is_int(g ? g->fail_count : -1, 0, "success reset fail_count");
+    csc_store_attempt_release(st, "cnt", pool);
+    csc_store_get(st, "cnt", &g, pool);
+    is_int(g ? g->fail_count : -1, 0, "a release never goes below zero");
+
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
+    csc_store_attempt_begin(st, "cnt", 3, pool);
     is_int(csc_store_auth_succeeded(st, "cnt", pool), APR_SUCCESS,
            "success after 2 failures");
     csc_store_get(st, "cnt", &g, pool);
@@ -513,7 +545,7 @@ static void test_counters(csc_store_t *st)
     is_int(csc_store_auth_succeeded(st, "cnt", pool), APR_SUCCESS,
            "success with fail_count already 0");
 
-    csc_store_auth_failed(st, "cnt", 3, &fc, &bl, pool);
+    fail_once(st, "cnt", 3, &fc, &bl, pool);
     is_int(csc_store_set_blocked(st, "cnt", 1, pool), APR_SUCCESS,
            "admin block");
     csc_store_get(st, "cnt", &g, pool);
@@ -522,13 +554,15 @@ static void test_counters(csc_store_t *st)
     csc_store_set_blocked(st, "cnt", 0, pool);
 
     for (i = 0; i < 5; i++) {
-        csc_store_auth_failed(st, "cnt", 0, &fc, &bl, pool);
+        fail_once(st, "cnt", 0, &fc, &bl, pool);
     }
     ok(fc == 5 && bl == 0, "max_failures 0 never blocks (5 failures)");
-    csc_store_auth_failed(st, "cnt", -1, &fc, &bl, pool);
+    fail_once(st, "cnt", -1, &fc, &bl, pool);
     ok(fc == 6 && bl == 0, "max_failures -1 never blocks");
+    is_int(csc_store_attempt_begin(st, "cnt", 6, pool), APR_EACCES,
+           "a limit lowered below fail_count: no attempt");
     csc_store_auth_failed(st, "cnt", 6, &fc, &bl, pool);
-    ok(fc == 7 && bl == 1, "reaching past max_failures blocks");
+    ok(fc == 6 && bl == 1, "and the next judgement blocks");
     csc_store_set_blocked(st, "cnt", 0, pool);
 
     is_int(csc_store_totp_accept(st, "cnt", 100, pool), APR_SUCCESS,
@@ -557,6 +591,8 @@ static void test_counters(csc_store_t *st)
 
     is_int(csc_store_auth_failed(st, "ghost", 3, &fc, &bl, pool),
            APR_NOTFOUND, "auth_failed unknown id: APR_NOTFOUND");
+    is_int(csc_store_attempt_begin(st, "ghost", 3, pool), APR_NOTFOUND,
+           "attempt_begin unknown id: APR_NOTFOUND");
     is_int(csc_store_auth_succeeded(st, "ghost", pool), APR_NOTFOUND,
            "auth_succeeded unknown id: APR_NOTFOUND");
     is_int(csc_store_set_blocked(st, "ghost", 1, pool), APR_NOTFOUND,
@@ -607,7 +643,7 @@ static void test_cache_coherence(csc_store_t *st)
     is_field(g ? g->description : NULL, "three",
              "change through another handle seen at once");
 
-    csc_store_auth_failed(st, "coh", 5, &fc, &bl, pool);
+    fail_once(st, "coh", 5, &fc, &bl, pool);
     csc_store_get(st, "coh", &g, pool);
     ok(g && g->fail_count == 1 && fc == 1,
        "this handle's own write seen by its next read (own commits do not "
@@ -802,12 +838,24 @@ static int child_failures(csc_store_t *st, int n)
     (void)n;
     apr_pool_create(&p, NULL);
     for (i = 0; i < 200; i++) {
-        if (csc_store_auth_failed(st, "race", 0, &fc, &bl, p) != APR_SUCCESS) {
+        if (fail_once(st, "race", 0, &fc, &bl, p) != APR_SUCCESS) {
             return 2;
         }
         apr_pool_clear(p);
     }
     return 0;
+}
+
+/* One guess against a limit of 5: 0 counted, 1 refused, 2 error. */
+static int child_attempt(csc_store_t *st, int n)
+{
+    apr_pool_t *p;
+    apr_status_t rv;
+
+    (void)n;
+    apr_pool_create(&p, NULL);
+    rv = csc_store_attempt_begin(st, "race", 5, p);
+    return rv == APR_SUCCESS ? 0 : rv == APR_EACCES ? 1 : 2;
 }
 
 static int child_totp(csc_store_t *st, int n)
@@ -888,6 +936,15 @@ static void test_processes(csc_store_t *st)
     is_int(counts[0], 8, "8 processes x 200 auth_failed all succeeded");
     csc_store_get(st, "race", &g, pool);
     is_int(g ? g->fail_count : -1, 1600, "fail_count is exactly 1600");
+    csc_store_set_blocked(st, "race", 0, pool);
+    csc_store_disconnect(st);
+
+    run_children(st, 16, child_attempt, counts);
+    ok(counts[0] == 5 && counts[1] == 11,
+       "16 processes begin an attempt against a limit of 5: exactly 5 are "
+       "counted (%d counted, %d refused, %d error)", counts[0], counts[1],
+       counts[2] + counts[3]);
+    csc_store_set_blocked(st, "race", 0, pool);
     csc_store_disconnect(st);
 
     run_children(st, 8, child_totp, counts);
@@ -919,10 +976,10 @@ static void test_processes(csc_store_t *st)
         close(ready[1]);
         if (read(ready[0], &b, 1) == 1) {
             t0 = apr_time_now();
-            rv = csc_store_auth_failed(st, "race", 0, &fc, &bl, pool);
+            rv = fail_once(st, "race", 0, &fc, &bl, pool);
             printf("# write waited %.2f s for a 1 s lock\n",
                    (double)(apr_time_now() - t0) / APR_USEC_PER_SEC);
-            ok(rv == APR_SUCCESS && fc == 1601,
+            ok(rv == APR_SUCCESS && fc == 1,
                "write behind a 1 s lock from another process succeeds");
             ok(apr_time_now() - t0 > apr_time_from_msec(800),
                "... and really waited for it");
@@ -970,7 +1027,7 @@ static void *APR_THREAD_FUNC thread_main(apr_thread_t *t, void *data)
             || strcmp(g->id, "shared") != 0) {
             a->errors++;
         }
-        if (csc_store_auth_failed(a->st, "shared", 0, &fc, &bl, it)
+        if (fail_once(a->st, "shared", 0, &fc, &bl, it)
             != APR_SUCCESS) {
             a->errors++;
         }

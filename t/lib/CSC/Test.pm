@@ -141,9 +141,10 @@ sub t_not_member {
     return _fail($name, "'$item' in " . _shown($list));
 }
 
-# race(N, SUB): N forked clients, each on a connection of its own, run SUB
-# at the same instant (SUB returns a response); returns (the number of
-# 200 answers, the number of answers, the answers' bodies).
+# race(N, SUB): N forked clients, each on a connection of its own, run
+# SUB(i) (i from 1 to N) at the same instant; SUB returns a response.
+# Returns (the number of 200 answers, the number of answers, the answers
+# as "STATUS BODY" lines).
 sub race {
     my ($n, $make_request) = @_;
     require Time::HiRes;
@@ -159,7 +160,7 @@ sub race {
             Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
             my $wait = $start - Time::HiRes::time();
             Time::HiRes::sleep($wait) if $wait > 0;
-            my ($rr) = $make_request->();
+            my ($rr) = $make_request->($i);
             my $body = $rr->content // '';
             $body =~ s/\n/ /g;
             $body = substr($body, 0, 1000);
