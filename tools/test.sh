@@ -69,7 +69,7 @@ dist() {
 }
 stage dist dist
 
-clang_asan() {
+clang_asan() (  # a subshell: its cd and sanitizer settings stay inside
     tarball=$(ls "$top"/mod_csc-*.tar.gz)
     mkdir -p "$logs/asan"
     tar -xzf "$tarball" -C "$logs/asan"
@@ -90,8 +90,8 @@ clang_asan() {
     # httpd only (t/run-tests.sh)
     CSC_HTTPD_PRELOAD=$(clang -print-file-name=libclang_rt.asan-x86_64.so) \
         sh t/run-tests.sh event || status=1
-    return $status
-}
+    exit $status
+)
 stage clang-asan clang_asan
 
 if [ -x bench/run.sh ] || [ -f bench/run.sh ]; then
