@@ -111,6 +111,38 @@ static int operation_mode(csc_call_t *call)
     return 0;
 }
 
+/* The answer to a failed signature, as csc_signer.h maps its codes: what
+ * the request asked for wrongly is the client's 400 (and only worth an
+ * info line); the rest is the server's, logged as an error. */
+static void signer_error(csc_call_t *call, const csc_credential_t *c,
+                         apr_status_t rv, const char *err)
+{
+    const csc_request_t *req = call->req;
+    int client = 1;
+
+    switch (rv) {
+    case CSC_SIGNER_EKEYTYPE:
+        csc_error_invalid(call->resp, req, "signAlgo");
+        break;
+    case CSC_SIGNER_EPARAMS:
+        csc_error_invalid(call->resp, req, "signAlgoParams");
+        break;
+    case CSC_SIGNER_EDIGESTLEN:
+        csc_error_set(call->resp, req, CSC_ERR_DIGEST_LENGTH);
+        break;
+    case CSC_SIGNER_EUNAVAIL:
+        client = 0;
+        csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
+        break;
+    default:
+        client = 0;
+        csc_error_set(call->resp, req, CSC_ERR_SERVER);
+        break;
+    }
+    csc_log(CSC_LOG_MARK, client ? CSC_LOG_INFO : CSC_LOG_ERR, "signHash with "
+            "credential %s failed: %s", c->id, err ? err : "signer error");
+}
+
 void csc_api_signatures_sign_hash(csc_call_t *call)
 {
     const csc_request_t *req = call->req;
@@ -162,10 +194,7 @@ void csc_api_signatures_sign_hash(csc_call_t *call)
             /* nothing was returned, so nothing was spent */
             csc_sad_refund(call->env, sad, digests);
             json_decref(sigs);
-            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "signHash with credential %s "
-                    "failed: %s", c->id, err ? err : "signer error");
-            csc_error_set(call->resp, req, rv == CSC_SIGNER_EUNAVAIL
-                          ? CSC_ERR_UNAVAILABLE : CSC_ERR_SERVER);
+            signer_error(call, c, rv, err);
             return;
         }
         json_array_append_new(sigs, json_string(csc_b64_encode(sig, siglen,

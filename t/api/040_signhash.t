@@ -10,7 +10,7 @@ use MIME::Base64 qw(encode_base64 decode_base64);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 65;
+plan tests => 66;
 
 my $frank = login('v1', 'frank', 'frank-secret');
 my %oid = (sha256 => '2.16.840.1.101.3.4.2.1', sha384 => '2.16.840.1.101.3.4.2.2',
@@ -138,6 +138,12 @@ ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter hashAlgo', 'ha
 ok t_cmp(error_is($r, $j), '400|invalid_request|Missing (or invalid type) string parameter signAlgoParams', 'PSS without params');
 ($r, $j) = sh('v1', %ok, signAlgo => '1.2.840.113549.1.1.10', signAlgoParams => b64('garbage'));
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter signAlgoParams', 'PSS with bad params');
+# a salt too long for the key (RSA-2048 and SHA-256 allow 222 bytes) is the
+# client's error, not the server's
+my $long_salt = pack 'H*', '3035a00f300d06096086480165030402010500a11c301a06092a864886f70d010108'
+                         . '300d06096086480165030402010500a204020200df';
+($r, $j) = sh('v1', %ok, signAlgo => '1.2.840.113549.1.1.10', signAlgoParams => b64($long_salt));
+ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter signAlgoParams', 'PSS salt of 223 bytes for RSA-2048: 400');
 ($r, $j) = sh('v2', hashes => [$d[0]], signAlgo => '1.2.840.113549.1.1.11', operationMode => 'A');
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter operationMode', 'asynchronous mode not offered');
 ($r, $j) = sh('v1', %ok, clientData => ['x']);
