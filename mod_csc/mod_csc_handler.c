@@ -66,6 +66,15 @@ static int read_body(request_rec *r, apr_size_t limit, csc_request_t *req)
         req->body_too_large = r->status == HTTP_REQUEST_ENTITY_TOO_LARGE;
         return req->body_too_large ? OK : HTTP_BAD_REQUEST;
     }
+    if (r->remaining > (apr_off_t)limit) {
+        /* a declared length over the limit is refused unread, and the
+         * connection closed rather than drained */
+        r->connection->keepalive = AP_CONN_CLOSE;
+        req->body_too_large = 1;
+        req->body = "";
+        req->body_len = 0;
+        return OK;
+    }
     buf = apr_palloc(r->pool, cap + 1);
     if (ap_should_client_block(r)) {
         for (;;) {

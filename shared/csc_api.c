@@ -118,11 +118,14 @@ void csc_handle(const csc_env_t *env, const csc_request_t *req,
         csc_error_set(resp, req, CSC_ERR_NOT_IMPLEMENTED);
         return;
     }
+    /* HEAD is GET without the body (the server binding drops it), so
+     * every method that takes GET takes HEAD too, and Allow says so */
     if (strcmp(req->http_method, "POST") != 0
-        && !(m->allow_get && !strcmp(req->http_method, "GET"))) {
+        && !(m->allow_get && (!strcmp(req->http_method, "GET")
+                              || !strcmp(req->http_method, "HEAD")))) {
         csc_error_set(resp, req, CSC_ERR_HTTP_METHOD);
         apr_table_setn(resp->headers, "Allow",
-                       m->allow_get ? "GET, POST" : "POST");
+                       m->allow_get ? "GET, HEAD, POST" : "POST");
         return;
     }
     if (req->body_len && req->content_type

@@ -26,7 +26,6 @@ const csc_credential_t *csc_api_own_credential(csc_call_t *call)
                         call->resp) < 0) {
         return NULL;
     }
-    call->resp->note_credential = id;
     if (!call->env->store) {
         csc_error_invalid(call->resp, req, "credentialID");
         return NULL;
@@ -43,6 +42,12 @@ const csc_credential_t *csc_api_own_credential(csc_call_t *call)
         csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
         return NULL;
     }
+    /* only an ID that exists and is the caller's reaches the logs, and no
+     * longer than a log line should be: a client controls what it sends */
+    call->resp->note_credential = strlen(c->id) > CSC_NOTE_MAX
+        ? apr_pstrcat(req->pool, apr_pstrndup(req->pool, c->id, CSC_NOTE_MAX),
+                      "...", NULL)
+        : c->id;
     return c;
 }
 

@@ -32,6 +32,9 @@ typedef struct csc_request_t {
     void *check_baton;
 } csc_request_t;
 
+/* The longest credential ID a log note carries. */
+#define CSC_NOTE_MAX 128
+
 typedef struct csc_response_t {
     int status;                  /* HTTP status */
     const char *content_type;    /* NULL when there is no body */
@@ -40,7 +43,8 @@ typedef struct csc_response_t {
     apr_table_t *headers;        /* extra response headers */
     /* What an admin may log (httpd: request notes).  Never secrets. */
     const char *note_user;
-    const char *note_credential;
+    const char *note_credential;  /* only existing IDs, cut to
+                                   * CSC_NOTE_MAX bytes and "..." */
     const char *note_error;
 } csc_response_t;
 

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET POST PUT);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 26;
+plan tests => 31;
 
 my $token = login('v1', 'alice', 'alice-secret');
 sub raw {
@@ -24,6 +24,27 @@ sub raw {
 
 my ($r, $j) = raw('POST', '/csc/v1/credentials/list', '{"a":"' . ('x' x 300_000) . '"}', Authorization => "Bearer $token");
 ok t_cmp(error_is($r, $j), '413|invalid_request|The request body is too large', 'oversized body: 413 JSON');
+# a Content-Length over the limit with a short body: answered at once, unread
+{
+    require IO::Socket::INET;
+    my $port = Apache::Test::vars('port');
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 10) or die "connect: $!";
+    print $s "POST /csc/v1/info HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+           . "Content-Length: 10000000\r\n\r\n{}";
+    my ($answer, $buf) = ('', '');
+    my $t0 = time;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 10;
+        while (sysread($s, $buf, 65536)) { $answer .= $buf; last if $answer =~ /\r\n\r\n.*\}/s }
+        alarm 0;
+    };
+    my ($status) = $answer =~ m{^HTTP/1\.1 (\d+)};
+    my ($body) = $answer =~ /\r\n\r\n(.*)$/s;
+    ok t_cmp(($status // 'none') . ' ' . ($body // ''),
+             qr/^413 \{"error":"invalid_request","error_description":"The request body is too large"\}/,
+             'a declared Content-Length over the limit: 413 JSON, without waiting for the body');
+}
 ($r, $j) = raw('POST', '/csc/v1/credentials/list', '{"credentialID":', Authorization => "Bearer $token");
 ok t_cmp(error_is($r, $j), '400|invalid_request|The request body is not valid JSON', 'truncated JSON');
 ($r, $j) = raw('POST', '/csc/v2/info', "\xff\xfe{}");
@@ -44,7 +65,12 @@ ok t_cmp(error_is($r, $j), '405|invalid_request|HTTP method not allowed', 'GET o
 ok t_cmp($r->header('Allow'), 'POST', 'Allow: POST');
 ($r, $j) = raw('PUT', '/csc/v1/info', '{}');
 ok t_cmp($r->code, 405, 'PUT on info');
-ok t_cmp($r->header('Allow'), 'GET, POST', 'info allows GET and POST');
+ok t_cmp($r->header('Allow'), 'GET, HEAD, POST', 'info allows GET, HEAD and POST');
+$r = Apache::TestRequest::HEAD('/csc/v1/info');
+ok t_cmp($r->code . ' ' . ($r->header('Content-Type') // '') . ' ' . length($r->content), '200 application/json;charset=UTF-8 0',
+         'HEAD on info: 200, the JSON type, no body');
+$r = Apache::TestRequest::HEAD('/csc/v1/signatures/signHash');
+ok t_cmp($r->code . ' ' . ($r->header('Allow') // ''), '405 POST', 'HEAD on a POST-only method: 405, Allow: POST');
 ($r, $j) = raw('POST', '/csc/v1/info', 'lang=en', 'Content-Type' => 'application/x-www-form-urlencoded');
 ok t_cmp(error_is($r, $j), '415|invalid_request|Content-Type must be application/json', 'form body');
 ($r, $j) = raw('POST', '/csc/v1/info', '{}', 'Content-Type' => 'application/json; charset=utf-8');
@@ -71,3 +97,21 @@ ok t_cmp($r->code, 200, 'the scheme name is case-insensitive');
 ($r, $j) = raw('POST', '/csc/v1/credentials/info', '{"credentialID":"' . ('\u00e9' x 1000) . '"}', Authorization => "Bearer $token");
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter credentialID', 'a long non-ASCII ID');
 ok t_cmp($r->header('Cache-Control'), 'no-store', 'responses are not cached');
+
+# the access log's cred= note names only credentials that exist and are the
+# caller's, never what a client made up
+my $marker = 'LOGMARK' . int(rand(1e9));
+($r, $j) = raw('POST', '/csc/v1/credentials/info', '{"credentialID":"' . $marker . ('x' x 5000) . '"}',
+               Authorization => "Bearer $token");
+($r, $j) = raw('POST', '/csc/v1/credentials/info', '{"credentialID":"bob-rsa"}', Authorization => "Bearer $token");
+($r, $j) = raw('POST', '/csc/v1/credentials/info', '{"credentialID":"alice-ec"}', Authorization => "Bearer $token");
+my $log = '';
+for (1 .. 20) {    # the log line is written after the answer
+    open my $fh, '<', Apache::Test::vars('t_logs') . '/csc_access_log' or last;
+    $log = do { local $/; <$fh> };
+    last if $log =~ /cred=alice-ec/;
+    select undef, undef, undef, 0.1;
+}
+ok t_unlike($log, qr/\Q$marker\E|cred=bob-rsa/, "an unknown or another user's credentialID is not logged");
+ok t_cmp(($log =~ /"POST \/csc\/v1\/credentials\/info [^"]*" 200 .*cred=(alice-ec)/)[0], 'alice-ec',
+         "the caller's own credential is");
