@@ -8,9 +8,10 @@ pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
   libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
   softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
   pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk"
-# the sanitizer and fuzzing builds (clang's runtimes), memcheck, and git for
+# the sanitizer and fuzzing builds (clang's runtimes), memcheck, zbarimg for
+# the QR code check of csc-admin, and git for
 # the release tarball's completeness check
-[ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev valgrind git"
+[ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev valgrind git zbar-tools"
 [ "${CSC_DEPS_EXTRA:-}" ] && pkgs="$pkgs $CSC_DEPS_EXTRA"
 missing=""
 for p in $pkgs; do
