@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <signal.h>
 #include <string.h>
 
 #include <apr_file_io.h>
@@ -70,6 +71,32 @@ static int check_online(const csc_env_t *env, const csc_credential_t *c,
     return chk.matched;
 }
 
+/* Waits for the delivery command at most CSC_OTP_DELIVERY_TIMEOUT seconds;
+ * APR_TIMEUP after killing (and reaping) one that takes longer. */
+static apr_status_t wait_bounded(apr_proc_t *proc, int *status,
+                                 apr_exit_why_e *why)
+{
+    apr_time_t until = apr_time_now()
+        + apr_time_from_sec(CSC_OTP_DELIVERY_TIMEOUT);
+    apr_interval_time_t pause = apr_time_from_msec(1);
+    apr_status_t rv;
+
+    while ((rv = apr_proc_wait(proc, status, why, APR_NOWAIT))
+           == APR_CHILD_NOTDONE) {
+        if (apr_time_now() >= until) {
+            apr_proc_kill(proc, SIGKILL);
+            apr_proc_wait(proc, status, why, APR_WAIT);
+            return APR_TIMEUP;
+        }
+        /* quick gateways answer in milliseconds: poll fast, then slower */
+        apr_sleep(pause);
+        if (pause < apr_time_from_msec(50)) {
+            pause *= 2;
+        }
+    }
+    return rv;
+}
+
 /* Delivery to a file (development, tests) appends "user id code" lines;
  * delivery to a command (an SMS or mail gateway) passes user and
  * credential as arguments and the code on standard input, so it never
@@ -113,7 +140,13 @@ static apr_status_t deliver(const char *how, const csc_credential_t *c,
         apr_file_write_full(proc.in, code, n, NULL);
         apr_file_write_full(proc.in, "\n", 1, NULL);
         apr_file_close(proc.in);
-        rv = apr_proc_wait(&proc, &status, &why, APR_WAIT);
+        rv = wait_bounded(&proc, &status, &why);
+        if (rv == APR_TIMEUP) {
+            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "CSCOTPDelivery command %s "
+                    "did not finish in %d s: killed", argv[0],
+                    CSC_OTP_DELIVERY_TIMEOUT);
+            return APR_TIMEUP;
+        }
         if (rv != APR_CHILD_DONE || why != APR_PROC_EXIT || status != 0) {
             csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "CSCOTPDelivery command %s "
                     "failed (exit %d)", argv[0], status);

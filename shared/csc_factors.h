@@ -30,6 +30,11 @@ csc_factor_result_e csc_factors_check(const csc_env_t *env,
  * configured delivery (CSCOTPDelivery). */
 #define CSC_ONLINE_OTP_LIFETIME 300
 #define CSC_ONLINE_OTP_TRIES 3
+/* A delivery command that has not finished after this many seconds is
+ * killed (SIGKILL) and the delivery fails: a hung gateway must not hold a
+ * worker.  A wrapper script should exec its worker, or the worker's own
+ * children outlive the kill. */
+#define CSC_OTP_DELIVERY_TIMEOUT 10
 apr_status_t csc_factors_send_otp(const csc_env_t *env,
                                   const csc_credential_t *c,
                                   apr_pool_t *p);

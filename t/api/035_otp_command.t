@@ -9,7 +9,7 @@ use Apache::TestUtil qw(t_cmp);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 8;
+plan tests => 11;
 
 my $erin = login('v1', 'erin', 'erin-secret');
 my $log = Apache::Test::vars('serverroot') . '/fixtures/otp-command.log';
@@ -44,3 +44,14 @@ ok t_cmp(error_is($r, $j), '503|temporarily_unavailable|The service is temporari
          'a failing gateway: JSON 503');
 my $err = do { open my $fh, '<', Apache::Test::vars('t_logs') . '/error_log'; local $/; <$fh> };
 ok t_cmp($err, qr/CSCOTPDelivery command .*otp-fail failed \(exit 3\)/, 'the error log names the command and its exit');
+
+# a gateway that hangs is killed after 10 s and the request answers 503
+my $t0 = time;
+($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
+                    prefix => '/cmdhang/csc');
+my $took = time - $t0;
+ok t_cmp(error_is($r, $j), '503|temporarily_unavailable|The service is temporarily unavailable',
+         'a hung gateway: JSON 503');
+ok t_true($took >= 9 && $took < 30, 'after the delivery timeout of 10 s', "${took} s");
+my @left = grep { /otp-hang|sleep 120/ } `ps -eo args`;
+ok t_cmp(scalar(@left), 0, 'and the hung command is gone');
