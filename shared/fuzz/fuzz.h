@@ -22,8 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 csc_kv_t *fuzz_memkv_create(apr_pool_t *p);
 void fuzz_memkv_reset(csc_kv_t *kv);
 
-/* Quiets the core's log (speed, and no noise in the fuzzer's output). */
-void fuzz_quiet_log(void);
+/* What every LLVMFuzzerInitialize does first: APR, the process's root
+ * pool (each input works in a subpool of it), and the core's log quieted
+ * (speed, and no noise in the fuzzer's output; CSC_FUZZ_LOG keeps it). */
+apr_pool_t *fuzz_init(void);
 
 /* Aborts with a message when cond is false: a broken invariant is a crash
  * for the fuzzer, like a sanitizer report. */

@@ -3,7 +3,6 @@
  * decode back to the same bytes, in both output alphabets. */
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_b64.h"
@@ -15,8 +14,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_init();
     return 0;
 }
 

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <apr_base64.h>
-#include <apr_general.h>
 #include <apr_strings.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -144,9 +143,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    fuzz_quiet_log();
+    root = fuzz_init();
     FUZZ_ASSERT(mkdtemp(dir) != NULL);
     atexit(remove_dir);
     FUZZ_ASSERT(csc_signer_global_conf(&sconf) == APR_SUCCESS);

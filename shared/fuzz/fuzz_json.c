@@ -5,7 +5,6 @@
  * accepted body is an object no deeper than the limit. */
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_json.h"
@@ -26,9 +25,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    fuzz_quiet_log();
+    root = fuzz_init();
     return 0;
 }
 

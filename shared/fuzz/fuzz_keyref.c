@@ -2,7 +2,6 @@
 /* Key references as admins write them in the store ("engine:pkcs11:...",
  * "provider:...", "file:/path"): the syntax check must refuse or accept
  * any text without touching an HSM, and always explain a refusal. */
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_signer.h"
@@ -16,9 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    fuzz_quiet_log();
+    root = fuzz_init();
     FUZZ_ASSERT(csc_signer_global_conf(&conf) == APR_SUCCESS);
     return 0;
 }

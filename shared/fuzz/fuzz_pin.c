@@ -5,7 +5,6 @@
  * PBKDF2 iterations (csc_pin.c), so a large count is no timeout. */
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_pin.h"
@@ -17,8 +16,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_init();
     return 0;
 }
 

@@ -6,7 +6,6 @@
  * decision names a hash and a salt length the key can use. */
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_algo.h"
@@ -31,8 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
+    root = fuzz_init();
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_general.h>
 #include <apr_time.h>
 
 #include "csc_log.h"
@@ -188,11 +189,16 @@ static void quiet_sink(void *baton, const char *file, int line, int level,
     (void)msg;
 }
 
-void fuzz_quiet_log(void)
+apr_pool_t *fuzz_init(void)
 {
+    apr_pool_t *root;
+
+    apr_initialize();
+    FUZZ_ASSERT(apr_pool_create(&root, NULL) == APR_SUCCESS);
     if (!getenv("CSC_FUZZ_LOG")) {
         csc_log_set_sink(quiet_sink, NULL);
     }
+    return root;
 }
 
 void fuzz_fail(const char *file, int line, const char *what)

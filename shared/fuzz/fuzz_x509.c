@@ -5,7 +5,6 @@
  * that the DER parser itself is reached. */
 #include <string.h>
 
-#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "csc_b64.h"
@@ -18,9 +17,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    apr_initialize();
-    apr_pool_create(&root, NULL);
-    fuzz_quiet_log();
+    root = fuzz_init();
     return 0;
 }
 
