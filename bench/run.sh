@@ -345,11 +345,16 @@ if [ "$mode" = full ]; then
 fi
 
 # --- httpd ---------------------------------------------------------------------------
+# a listening port nobody uses, below the kernel's ephemeral range so that
+# no client connection holds it either
+command -v ss >/dev/null 2>&1 || die "ss (iproute2) is missing: tools/deps.sh installs it"
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$ephemeral_low" -gt 12000 ] 2>/dev/null || ephemeral_low=32768
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 30000))
-        [ -z "$(ss -Htln "( sport = :$p )" 2>/dev/null)" ] && { echo "$p"; return; }
+        p=$((10000 + RANDOM % (ephemeral_low - 10000)))
+        [ -z "$(ss -Htan "( sport = :$p )")" ] && { echo "$p"; return; }
     done
 }
 port=$(free_port)

@@ -7,7 +7,8 @@ set -eu
 pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
   libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
   softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
-  pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk"
+  pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk
+  iproute2"
 # the sanitizer and fuzzing builds (clang's runtimes), memcheck, zbarimg for
 # the QR code check of csc-admin, and git for
 # the release tarball's completeness check
