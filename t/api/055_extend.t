@@ -12,7 +12,7 @@ use MIME::Base64 qw(encode_base64);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 2 * 21 + 6;
+plan tests => 2 * 21 + 9;
 
 my $frank = login('v1', 'frank', 'frank-secret');
 my $ES256 = '1.2.840.10045.4.3.2';
@@ -135,3 +135,14 @@ CSC::Test::admin('unblock', 'frank-ext1');
 ok t_cmp($r->code, 200, 'after unblock the same SAD extends: the refusals left it as it was');
 ($r, $j) = sign('v1', 'frank-ext1', $j->{SAD}, CSC::Test::random_digest('sha256'));
 ok t_cmp($r->code, 200, 'and its successor signs');
+
+# the SAD of one credential presented with another of the same user's, and
+# with another user's token: refused, and the SAD is still whole after it
+$sad = authorize('v1', 'frank-ext1', 1);
+($r, $j) = extend('v1', 'frank-ext2', $sad, CSC::Test::random_digest('sha256'));
+ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter SAD', "another credential's SAD is refused");
+my $bob = login('v1', 'bob', 'bob-secret');
+($r, $j) = csc_call('v1', 'credentials/extendTransaction', {credentialID => 'frank-ext1', SAD => $sad}, token => $bob);
+ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter credentialID', "another user cannot extend it");
+($r, $j) = extend('v1', 'frank-ext1', $sad);
+ok t_cmp($r->code, 200, 'the owner still can: the refusals left the SAD whole');
