@@ -175,17 +175,11 @@ static int num_signatures(csc_call_t *call, const csc_credential_t *c,
     return 0;
 }
 
-static void answer_sad(csc_call_t *call, const csc_credential_t *c,
-                       int num, const char *hash_oid,
-                       const apr_array_header_t *digests)
+/* The answer of authorize and extendTransaction: the SAD, or 503 when the
+ * shared state could not keep it (sad NULL). */
+static void respond_sad(csc_call_t *call, const char *sad, int lifetime)
 {
-    int lifetime = csc_cfg_sad_lifetime(call->env->cfg);
-    csc_sad_grant_t g = {call->user, c->id, num, hash_oid, digests,
-                         lifetime};
-    const char *sad;
-
-    if (csc_sad_issue(call->env, &g, &sad, call->req->pool)
-        != APR_SUCCESS) {
+    if (!sad) {
         csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "cannot store a SAD in the shared "
                 "state (is CSCStateSlots too small?)");
         csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);
@@ -194,6 +188,22 @@ static void answer_sad(csc_call_t *call, const csc_credential_t *c,
     csc_json_respond(call->resp, call->req, 200,
                      json_pack("{s:s,s:i}", "SAD", sad, "expiresIn",
                                lifetime));
+}
+
+static void answer_sad(csc_call_t *call, const csc_credential_t *c,
+                       int num, const char *hash_oid,
+                       const apr_array_header_t *digests)
+{
+    int lifetime = csc_cfg_sad_lifetime(call->env->cfg);
+    csc_sad_grant_t g = {call->user, c->id, num, hash_oid, digests,
+                         lifetime};
+    const char *sad = NULL;
+
+    if (csc_sad_issue(call->env, &g, &sad, call->req->pool)
+        != APR_SUCCESS) {
+        sad = NULL;
+    }
+    respond_sad(call, sad, lifetime);
 }
 
 void csc_api_credentials_authorize(csc_call_t *call)
@@ -361,17 +371,12 @@ void csc_api_credentials_extend(csc_call_t *call)
                        lifetime, &new_sad, req->pool);
     switch (r) {
     case CSC_SAD_OK:
-        csc_json_respond(call->resp, req, 200,
-                         json_pack("{s:s,s:i}", "SAD", new_sad, "expiresIn",
-                                   lifetime));
+    case CSC_SAD_STATE_ERROR:
+        respond_sad(call, r == CSC_SAD_OK ? new_sad : NULL, lifetime);
         return;
     case CSC_SAD_TOO_MANY:
         csc_error_set(call->resp, req, CSC_ERR_NUMSIG_TOO_HIGH);
         return;
-    case CSC_SAD_STATE_ERROR:
-        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "cannot store a SAD in the shared "
-                "state (is CSCStateSlots too small?)");
-        /* fall through */
     default:
         csc_api_sad_error(call, r);
         return;
