@@ -111,7 +111,7 @@ static const struct {
     { "csc_attempt",
       "UPDATE csc_credential SET fail_count = fail_count + 1 WHERE id = %s "
       "AND blocked = 0 AND (CAST(%d AS INTEGER) <= 0 "
-      "OR fail_count < CAST(%d AS INTEGER)) RETURNING fail_count", 1 },
+      "OR fail_count < CAST(%d AS INTEGER))", 1 },
     { "csc_release",
       "UPDATE csc_credential SET fail_count = fail_count - 1 WHERE id = %s "
       "AND fail_count > 0", 1 },
@@ -1327,29 +1327,21 @@ apr_status_t csc_store_attempt_begin(csc_store_t *st, const char *id,
                                      int max_failures, apr_pool_t *p)
 {
     const char *args[3];
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
     apr_status_t rv;
-    int fail_count, blocked, counted = 0;
+    int nrows = 0;
 
     if (is_empty(id)) {
         return APR_NOTFOUND;
     }
     args[0] = id;
     args[1] = args[2] = apr_itoa(p, max_failures > 0 ? max_failures : 0);
-    rv = store_select(st, ST_ATTEMPT, args, &res, p);
-    if (rv != APR_SUCCESS) {
+    rv = store_query(st, ST_ATTEMPT, args, &nrows, p);
+    if (rv != APR_SUCCESS || nrows >= 1) {
         return rv;
     }
-    while (next_row(st, res, &row, p)) {
-        counted = 1;
-    }
-    if (counted) {
-        return APR_SUCCESS;
-    }
     /* blocked, every attempt the limit allows already counted, or gone */
-    rv = read_state(st, id, &fail_count, &blocked, p);
-    return rv == APR_SUCCESS ? APR_EACCES : rv;
+    rv = cas_lost(st, id, p);
+    return rv == APR_EEXIST ? APR_EACCES : rv;
 }
 
 apr_status_t csc_store_attempt_release(csc_store_t *st, const char *id,
