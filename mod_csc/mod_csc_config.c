@@ -7,6 +7,7 @@
 #include <http_core.h>
 #include <mod_auth.h>
 
+#include "csc_grant.h"
 #include "mod_csc.h"
 
 mod_csc_global_cfg mod_csc_global;
@@ -45,6 +46,8 @@ typedef struct {
 
 INT_DIRECTIVE(d_token_lifetime, token_lifetime, 1, 86400, 1);
 INT_DIRECTIVE(d_refresh_lifetime, refresh_lifetime, 60, 366 * 86400, 1);
+INT_DIRECTIVE(d_grant_lifetime, grant_lifetime, 1, 3660 * 86400, 1);
+INT_DIRECTIVE(d_max_grants, max_grants, 1, CSC_GRANT_USER_MAX, 0);
 INT_DIRECTIVE(d_sad_lifetime, sad_lifetime, 1, 86400, 1);
 INT_DIRECTIVE(d_max_failures, max_failures, 0, 1000, 0);
 INT_DIRECTIVE(d_totp_window, totp_window, 0, 10, 0);
@@ -203,6 +206,10 @@ const command_rec mod_csc_cmds[] = {
         "access token lifetime, e.g. 3600, 60m or 1h (default 1h)"),
     AP_INIT_TAKE1("CSCRefreshTokenLifetime", set_int, (void *)&d_refresh_lifetime, DIR_CTX,
         "refresh token lifetime for rememberMe logins (default 7d)"),
+    AP_INIT_TAKE1("CSCGrantLifetime", set_int, (void *)&d_grant_lifetime, DIR_CTX,
+        "absolute lifetime of a login and its refresh tokens, not extended by rotation (default 30d)"),
+    AP_INIT_TAKE1("CSCMaxGrantsPerUser", set_int, (void *)&d_max_grants, DIR_CTX,
+        "logins a user may hold at once; a new one ends the oldest (default 8, at most 64)"),
     AP_INIT_TAKE1("CSCSADLifetime", set_int, (void *)&d_sad_lifetime, DIR_CTX,
         "lifetime of Signature Activation Data (default 5m)"),
     AP_INIT_TAKE1("CSCMaxAuthFailures", set_int, (void *)&d_max_failures, DIR_CTX,

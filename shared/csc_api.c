@@ -5,7 +5,7 @@
 
 #include "csc_api_internal.h"
 #include "csc_log.h"
-#include "csc_token.h"
+#include "csc_grant.h"
 
 int csc_api_route(const char *base, const char *path, int *version,
                   const char **method, apr_pool_t *p)
@@ -82,7 +82,7 @@ static int authenticate(csc_call_t *call, const csc_method_t *m)
         csc_error_set(call->resp, req, m->bad_header);
         return -1;
     }
-    rv = csc_token_lookup(call->env, tok, &t, req->pool);
+    rv = csc_grant_lookup(call->env, tok, &t, req->pool);
     if (rv == APR_SUCCESS && t.kind == CSC_TOKEN_ACCESS) {
         call->user = t.user;
         call->grant = t.grant;

@@ -8,7 +8,7 @@
 #include "csc_api_internal.h"
 #include "csc_b64.h"
 #include "csc_log.h"
-#include "csc_token.h"
+#include "csc_grant.h"
 
 int csc_api_login_available(const csc_env_t *env)
 {
@@ -17,57 +17,64 @@ int csc_api_login_available(const csc_env_t *env)
         || csc_cfg_auth_type_enabled(env->cfg, "TLS");
 }
 
-/* Answers a successful login: access token, and a refresh token in the
- * same grant when the client asked to be remembered. */
-static void issue_tokens(csc_call_t *call, const char *user,
-                         const char *grant, int remember)
+/* Answers a successful login: access token, and a refresh token when
+ * the client asked to be remembered. */
+static void answer_tokens(csc_call_t *call, const char *user,
+                          const char *access, const char *refresh,
+                          int expires_in)
 {
-    const csc_cfg_t *cfg = call->env->cfg;
-    const char *access, *refresh = NULL;
-    csc_token_t info;
     json_t *out;
 
-    if (csc_token_issue(call->env, CSC_TOKEN_ACCESS, user, grant,
-                        csc_cfg_token_lifetime(cfg), &access, &info,
-                        call->req->pool) != APR_SUCCESS
-        || (remember
-            && csc_token_issue(call->env, CSC_TOKEN_REFRESH, user,
-                               info.grant, csc_cfg_refresh_lifetime(cfg),
-                               &refresh, NULL, call->req->pool)
-               != APR_SUCCESS)) {
-        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "auth/login: cannot store a "
-                "token in the shared state (is CSCStateSlots too small?)");
-        csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);
-        return;
-    }
     call->resp->note_user = user;
     out = json_pack("{s:s,s:i}", "access_token", access, "expires_in",
-                    csc_cfg_token_lifetime(cfg));
+                    expires_in);
     if (refresh) {
         json_object_set_new(out, "refresh_token", json_string(refresh));
     }
     csc_json_respond(call->resp, call->req, 200, out);
 }
 
+static void state_full(csc_call_t *call)
+{
+    csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "auth/login: cannot store a login in "
+            "the shared state (is CSCStateSlots too small?)");
+    csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);
+}
+
+static void issue_tokens(csc_call_t *call, const char *user, int remember)
+{
+    const char *access, *refresh = NULL;
+    int expires_in;
+
+    if (csc_grant_login(call->env, user, &access, remember ? &refresh : NULL,
+                        &expires_in, call->req->pool) != APR_SUCCESS) {
+        state_full(call);
+        return;
+    }
+    answer_tokens(call, user, access, refresh, expires_in);
+}
+
+/* With rememberMe the presented refresh token is rotated: it is spent,
+ * and presenting it again ends the whole login. */
 static void login_with_refresh(csc_call_t *call, const char *refresh,
                                int remember)
 {
-    csc_token_t t;
+    const char *user, *access, *next = NULL;
+    int expires_in;
     apr_status_t rv;
 
-    rv = csc_token_lookup(call->env, refresh, &t, call->req->pool);
-    if (rv != APR_SUCCESS || t.kind != CSC_TOKEN_REFRESH) {
-        csc_error_set(call->resp, call->req, rv == APR_SUCCESS
-                      || rv == APR_NOTFOUND || rv == APR_TIMEUP
-                      ? CSC_ERR_LOGIN_REFRESH : CSC_ERR_UNAVAILABLE);
+    rv = csc_grant_refresh(call->env, refresh, &user, &access,
+                           remember ? &next : NULL, &expires_in,
+                           call->req->pool);
+    if (rv == APR_NOTFOUND || rv == CSC_GRANT_REPLAYED) {
+        csc_error_set(call->resp, call->req, CSC_ERR_LOGIN_REFRESH);
         return;
     }
-    if (remember) {
-        /* rotation: the presented refresh token is spent, its grant lives
-         * on in the new one */
-        csc_token_revoke(call->env, refresh, &t, 0);
+    if (rv != APR_SUCCESS) {
+        state_full(call);
+        return;
     }
-    issue_tokens(call, t.user, t.grant, remember);
+    answer_tokens(call, user, access, next, expires_in);
 }
 
 static void login_with_basic(csc_call_t *call, const char *param,
@@ -108,7 +115,7 @@ static void login_with_basic(csc_call_t *call, const char *param,
         csc_error_set(call->resp, req, CSC_ERR_LOGIN_FAILED);
         return;
     }
-    issue_tokens(call, text, NULL, remember);
+    issue_tokens(call, text, remember);
 }
 
 void csc_api_auth_login(csc_call_t *call)
@@ -138,7 +145,7 @@ void csc_api_auth_login(csc_call_t *call)
         && (csc_cfg_auth_type_enabled(cfg, "external")
             || csc_cfg_auth_type_enabled(cfg, "TLS"))
         && !refresh) {
-        issue_tokens(call, req->external_user, NULL, remember);
+        issue_tokens(call, req->external_user, remember);
         return;
     }
     if (refresh) {
@@ -178,7 +185,7 @@ void csc_api_auth_revoke(csc_call_t *call)
         csc_error_set(call->resp, req, CSC_ERR_REVOKE_HINT);
         return;
     }
-    rv = csc_token_lookup(call->env, token, &t, req->pool);
+    rv = csc_grant_lookup(call->env, token, &t, req->pool);
     if ((rv != APR_SUCCESS && rv != APR_TIMEUP)
         || strcmp(t.user, call->user) != 0) {
         /* someone else's token is as unknown to this caller as a forged
@@ -188,8 +195,7 @@ void csc_api_auth_revoke(csc_call_t *call)
                       : CSC_ERR_UNAVAILABLE);
         return;
     }
-    if (csc_token_revoke(call->env, token, &t, t.kind == CSC_TOKEN_REFRESH)
-        != APR_SUCCESS) {
+    if (csc_grant_revoke_token(call->env, token, &t) != APR_SUCCESS) {
         csc_error_set(call->resp, req, CSC_ERR_UNAVAILABLE);
         return;
     }

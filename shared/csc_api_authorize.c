@@ -195,8 +195,8 @@ static void answer_sad(csc_call_t *call, const csc_credential_t *c,
                        const apr_array_header_t *digests)
 {
     int lifetime = csc_cfg_sad_lifetime(call->env->cfg);
-    csc_sad_grant_t g = {call->user, c->id, num, hash_oid, digests,
-                         lifetime};
+    csc_sad_grant_t g = {call->user, call->grant, c->id, num, hash_oid,
+                         digests, lifetime};
     const char *sad = NULL;
 
     if (csc_sad_issue(call->env, &g, &sad, call->req->pool)
@@ -367,8 +367,8 @@ void csc_api_credentials_extend(csc_call_t *call)
         answer_locked(call, c);
         return;
     }
-    r = csc_sad_extend(call->env, sad, call->user, c->id, hash_oid, digests,
-                       lifetime, &new_sad, req->pool);
+    r = csc_sad_extend(call->env, sad, call->user, call->grant, c->id,
+                       hash_oid, digests, lifetime, &new_sad, req->pool);
     switch (r) {
     case CSC_SAD_OK:
     case CSC_SAD_STATE_ERROR:

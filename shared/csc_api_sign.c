@@ -179,7 +179,8 @@ void csc_api_signatures_sign_hash(csc_call_t *call)
     }
     if (!certificate_usable(call, &facts)
         || csc_api_sad_error(call, csc_sad_consume(call->env, sad, call->user,
-                                                   c->id, sp.hash->oid,
+                                                   call->grant, c->id,
+                                                   sp.hash->oid,
                                                    digests)) < 0) {
         return;
     }

@@ -15,6 +15,8 @@ csc_cfg_t *csc_cfg_create(apr_pool_t *p)
 
     c->token_lifetime = CSC_UNSET;
     c->refresh_lifetime = CSC_UNSET;
+    c->grant_lifetime = CSC_UNSET;
+    c->max_grants = CSC_UNSET;
     c->sad_lifetime = CSC_UNSET;
     c->max_failures = CSC_UNSET;
     c->totp_window = CSC_UNSET;
@@ -45,6 +47,8 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
     MERGE_PTR(otp_delivery);
     MERGE_INT(token_lifetime);
     MERGE_INT(refresh_lifetime);
+    MERGE_INT(grant_lifetime);
+    MERGE_INT(max_grants);
     MERGE_INT(sad_lifetime);
     MERGE_INT(max_failures);
     MERGE_INT(totp_window);
@@ -181,6 +185,8 @@ DEF_STR(csc_cfg_description, description,
         "Remote signature service (Cloud Signature Consortium API)")
 DEF_INT(csc_cfg_token_lifetime, token_lifetime, 3600)
 DEF_INT(csc_cfg_refresh_lifetime, refresh_lifetime, 7 * 86400)
+DEF_INT(csc_cfg_grant_lifetime, grant_lifetime, 30 * 86400)
+DEF_INT(csc_cfg_max_grants, max_grants, 8)
 DEF_INT(csc_cfg_sad_lifetime, sad_lifetime, 300)
 DEF_INT(csc_cfg_max_failures, max_failures, 5)
 DEF_INT(csc_cfg_totp_window, totp_window, 1)

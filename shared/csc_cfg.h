@@ -23,6 +23,8 @@ typedef struct csc_cfg_t {
     const char *otp_delivery;       /* CSCOTPDelivery file:PATH | command:PATH */
     int token_lifetime;             /* CSCTokenLifetime (s) */
     int refresh_lifetime;           /* CSCRefreshTokenLifetime (s) */
+    int grant_lifetime;             /* CSCGrantLifetime (s) */
+    int max_grants;                 /* CSCMaxGrantsPerUser */
     int sad_lifetime;               /* CSCSADLifetime (s) */
     int max_failures;               /* CSCMaxAuthFailures */
     int totp_window;                /* CSCTOTPWindow (steps) */
@@ -64,6 +66,8 @@ const apr_array_header_t *csc_cfg_auth_types(const csc_cfg_t *c,
                                              apr_pool_t *p);
 int csc_cfg_token_lifetime(const csc_cfg_t *c);
 int csc_cfg_refresh_lifetime(const csc_cfg_t *c);
+int csc_cfg_grant_lifetime(const csc_cfg_t *c);
+int csc_cfg_max_grants(const csc_cfg_t *c);
 int csc_cfg_sad_lifetime(const csc_cfg_t *c);
 int csc_cfg_max_failures(const csc_cfg_t *c);
 int csc_cfg_totp_window(const csc_cfg_t *c);

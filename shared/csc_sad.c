@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "csc_grant.h"
 #include "csc_kv.h"
 #include "csc_log.h"
 #include "csc_sad.h"
@@ -24,6 +25,7 @@ typedef struct {
     char user[CSC_SAD_MAX_NAME + 1];
     char credential[CSC_SAD_MAX_NAME + 1];
     char hash_oid[48];                        /* "" when not bound */
+    char grant[24];                           /* "": no grant (external) */
     unsigned char used[CSC_SAD_MAX_HASHES];
     unsigned char fp[CSC_SAD_MAX_HASHES][32]; /* SHA-256 of each digest */
 } sad_record_t;
@@ -40,17 +42,41 @@ static void fingerprint(const csc_digest_t *d, unsigned char out[32])
     EVP_Digest(d->data, d->len, out, &n, csc_secret_sha256(), NULL);
 }
 
+/* Stores a SAD record and files it under its grant, which bounds how
+ * many one login can hold; a grant that went away meanwhile takes the new
+ * SAD with it. */
+static apr_status_t sad_store(const csc_env_t *env, const char *secret,
+                              const sad_record_t *rec)
+{
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    apr_status_t rv;
+
+    csc_secret_state_key(env, 's', secret, key);
+    rv = csc_kv_put(env->kv, key, sizeof(key), rec, sizeof(*rec),
+                    rec->expires + SAD_GRACE);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = csc_grant_add_sad(env, rec->grant[0] ? rec->grant : NULL,
+                           rec->user, key, rec->expires + SAD_GRACE);
+    if (rv != APR_SUCCESS) {
+        csc_kv_del(env->kv, key, sizeof(key));
+    }
+    return rv;
+}
+
 apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,
                            const char **sad, apr_pool_t *p)
 {
-    unsigned char key[CSC_SECRET_KEY_LEN];
     sad_record_t rec;
     int i, n = g->hashes ? g->hashes->nelts : 0;
     const char *secret;
+    apr_status_t rv;
 
     if (n > CSC_SAD_MAX_HASHES || strlen(g->user) > CSC_SAD_MAX_NAME
         || strlen(g->credential_id) > CSC_SAD_MAX_NAME
         || (g->hash_oid && strlen(g->hash_oid) >= sizeof(rec.hash_oid))
+        || (g->grant && strlen(g->grant) >= sizeof(rec.grant))
         || g->num_signatures < 1) {
         return APR_EINVAL;
     }
@@ -68,13 +94,17 @@ apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,
     if (g->hash_oid) {
         strcpy(rec.hash_oid, g->hash_oid);
     }
+    if (g->grant) {
+        strcpy(rec.grant, g->grant);
+    }
     for (i = 0; i < n; i++) {
         fingerprint(&APR_ARRAY_IDX(g->hashes, i, csc_digest_t), rec.fp[i]);
     }
-    csc_secret_state_key(env, 's', secret, key);
+    if ((rv = sad_store(env, secret, &rec)) != APR_SUCCESS) {
+        return rv;
+    }
     *sad = secret;
-    return csc_kv_put(env->kv, key, sizeof(key), &rec, sizeof(rec),
-                      rec.expires + SAD_GRACE);
+    return APR_SUCCESS;
 }
 
 typedef enum {
@@ -85,7 +115,7 @@ typedef enum {
 } sad_mode_e;
 
 typedef struct {
-    const char *user, *credential, *hash_oid;
+    const char *user, *grant, *credential, *hash_oid;
     const apr_array_header_t *digests;
     sad_mode_e mode;
     int amount;          /* SAD_RESTORE: the budget to give back */
@@ -95,7 +125,10 @@ typedef struct {
 static csc_sad_result_e check_owner(const sad_record_t *rec,
                                     const sad_op_t *op)
 {
+    /* a SAD serves only the login that authorized it: once that login is
+     * revoked, a later one of the same user cannot use it */
     if (rec->magic != SAD_MAGIC || strcmp(rec->user, op->user) != 0
+        || strcmp(rec->grant, op->grant ? op->grant : "") != 0
         || strcmp(rec->credential, op->credential) != 0) {
         return CSC_SAD_INVALID;
     }
@@ -235,12 +268,13 @@ static csc_sad_result_e run(const csc_env_t *env, const char *sad,
 }
 
 csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
-                                 const char *user, const char *credential_id,
+                                 const char *user, const char *grant,
+                                 const char *credential_id,
                                  const char *hash_oid,
                                  const apr_array_header_t *digests)
 {
-    sad_op_t op = {user, credential_id, hash_oid, digests, SAD_CONSUME, 0,
-                   NULL};
+    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
+                   SAD_CONSUME, 0, NULL};
 
     return run(env, sad, &op);
 }
@@ -248,22 +282,22 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
 void csc_sad_refund(const csc_env_t *env, const char *sad,
                     const apr_array_header_t *digests)
 {
-    sad_op_t op = {"", "", NULL, digests, SAD_REFUND, 0, NULL};
+    sad_op_t op = {"", NULL, "", NULL, digests, SAD_REFUND, 0, NULL};
 
     run(env, sad, &op);
 }
 
 csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
-                                const char *user, const char *credential_id,
+                                const char *user, const char *grant,
+                                const char *credential_id,
                                 const char *hash_oid,
                                 const apr_array_header_t *digests,
                                 int lifetime, const char **new_sad,
                                 apr_pool_t *p)
 {
-    unsigned char key[CSC_SECRET_KEY_LEN];
     sad_record_t old, rec;
-    sad_op_t op = {user, credential_id, hash_oid, digests, SAD_RESERVE, 0,
-                   &old};
+    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
+                   SAD_RESERVE, 0, &old};
     csc_sad_result_e r;
     const char *secret = csc_secret_new(p);
     apr_uint32_t j;
@@ -283,6 +317,7 @@ csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
     strcpy(rec.user, old.user);
     strcpy(rec.credential, old.credential);
     strcpy(rec.hash_oid, old.hash_oid);
+    strcpy(rec.grant, old.grant);
     for (j = 0; j < old.nhashes; j++) {
         if (!old.used[j]) {
             memcpy(rec.fp[rec.nhashes++], old.fp[j], 32);
@@ -296,9 +331,7 @@ csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
         run(env, sad, &op);
         return CSC_SAD_INVALID;
     }
-    csc_secret_state_key(env, 's', secret, key);
-    if (csc_kv_put(env->kv, key, sizeof(key), &rec, sizeof(rec),
-                   rec.expires + SAD_GRACE) != APR_SUCCESS) {
+    if (sad_store(env, secret, &rec) != APR_SUCCESS) {
         /* a refused extension leaves the old SAD as it was */
         op.mode = SAD_RESTORE;
         op.amount = old.remaining;

@@ -35,6 +35,7 @@ typedef enum {
  * or empty (SCAL 1 without hashes). */
 typedef struct {
     const char *user;
+    const char *grant;                  /* the login's; NULL: external */
     const char *credential_id;
     int num_signatures;
     const char *hash_oid;
@@ -45,12 +46,14 @@ typedef struct {
 apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,
                            const char **sad, apr_pool_t *p);
 
-/* Atomically checks that sad lets user sign these digests with this
+/* Atomically checks that sad lets user, in the login grant (NULL: a user
+ * another module authenticated), sign these digests with this
  * credential and hash algorithm, and consumes them from its budget (the
  * record disappears when the budget reaches zero).  Nothing is consumed
  * unless everything checks. */
 csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
-                                 const char *user, const char *credential_id,
+                                 const char *user, const char *grant,
+                                 const char *credential_id,
                                  const char *hash_oid,
                                  const apr_array_header_t *digests);
 
@@ -70,7 +73,8 @@ void csc_sad_refund(const csc_env_t *env, const char *sad,
  * refusal the old SAD is left as it was (its budget is restored when the
  * successor cannot be stored). */
 csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
-                                const char *user, const char *credential_id,
+                                const char *user, const char *grant,
+                                const char *credential_id,
                                 const char *hash_oid,
                                 const apr_array_header_t *digests,
                                 int lifetime, const char **new_sad,

@@ -26,6 +26,10 @@ htdbm -bcB "$fx/users.dbm" carol 'carol-secret' >/dev/null 2>&1 \
     || htdbm -bc "$fx/users.dbm" carol 'carol-secret' >/dev/null
 htpasswd -bB "$fx/htpasswd" erin 'erin-secret' 2>/dev/null
 htpasswd -bB "$fx/htpasswd" frank 'frank-secret' 2>/dev/null
+# grant lifecycle, per-user state limits and throttling (t/api/012_grants.t,
+# t/api/014_state_limits.t)
+htpasswd -bB "$fx/htpasswd" gina 'gina-secret' 2>/dev/null
+htpasswd -bB "$fx/htpasswd" hugo 'hugo-secret' 2>/dev/null
 htpasswd -bcB "$fx/htpasswd-tenant" dave 'dave-secret' 2>/dev/null
 
 main="sqlite3:$fx/main.db"
@@ -117,6 +121,10 @@ mk "$main" frank-ext2 frank ec:P-256 "$f" --multisign 4 --scal 2
 pin frank-ext2 864211
 mk "$main" frank-ext1 frank ec:P-256 "$f" --multisign 8
 pin frank-ext1 864212
+mk "$main" gina-pin gina ec:P-256 "CN=Gina Example,C=BE" --multisign 4
+pin gina-pin 582046
+mk "$main" hugo-pin hugo ec:P-256 "CN=Hugo Example,C=BE"
+pin hugo-pin 582047
 "$admin" --store "$main" --pkcs11-module "$module" create --id frank-expired --owner frank \
     --generate ec:P-256 --token-label csc-test --subject "CN=Frank Expired,O=Frank Corp,C=BE" \
     $ca --days -1 >/dev/null
@@ -141,7 +149,9 @@ cat > "$fx/fixture.json" <<JSON
     "carol": {"login": "carol", "password": "carol-secret"},
     "dave": {"login": "dave", "password": "dave-secret"},
     "erin": {"login": "erin", "password": "erin-secret"},
-    "frank": {"login": "frank", "password": "frank-secret"}
+    "frank": {"login": "frank", "password": "frank-secret"},
+    "gina": {"login": "gina", "password": "gina-secret"},
+    "hugo": {"login": "hugo", "password": "hugo-secret"}
   },
   "credentials": {
     "erin-pin": {"pin": "246813"},
@@ -160,7 +170,9 @@ cat > "$fx/fixture.json" <<JSON
     "erin-burst-online": {},
     "frank-scal2": {"pin": "864209"},
     "frank-ext2": {"pin": "864211"},
-    "frank-ext1": {"pin": "864212"}
+    "frank-ext1": {"pin": "864212"},
+    "gina-pin": {"pin": "582046"},
+    "hugo-pin": {"pin": "582047"}
   },
   "token_pin": "$token_pin",
   "softhsm2_conf": "$fx/softhsm2.conf",

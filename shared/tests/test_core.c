@@ -16,6 +16,7 @@
 #include "csc_api.h"
 #include "csc_b64.h"
 #include "csc_error.h"
+#include "csc_grant.h"
 #include "csc_json.h"
 #include "csc_kv.h"
 #include "csc_proc.h"
@@ -264,7 +265,8 @@ static void test_tokens(void)
     const char *tok, *other;
 
     tok = login("alice", "pw-a");
-    ok(tok && strlen(tok) == 43, "a 256-bit token");
+    ok(tok && strlen(tok) == 60 && tok[16] == '.',
+       "a grant id and 256 random bits");
     r = call(1, "credentials/list", "POST", "{}", bearer(tok));
     is_int(r.resp.status, 200, "the token is accepted");
     json_decref(r.json);
@@ -463,7 +465,7 @@ static void test_proc_id(void)
 static void test_extend_full(const char *dir)
 {
     csc_env_t small = env;
-    csc_sad_grant_t g = {"alice", "cred-x", 2, NULL, NULL, 60};
+    csc_sad_grant_t g = {"alice", NULL, "cred-x", 2, NULL, NULL, 60};
     const char *err = NULL, *sad = NULL, *next = NULL;
     apr_array_header_t *one = apr_array_make(pool, 1, sizeof(csc_digest_t));
     csc_digest_t *d = apr_array_push(one);
@@ -482,16 +484,74 @@ static void test_extend_full(const char *dir)
     }
     is_int(csc_kv_put(small.kv, "one-more", 8, "x", 1, 0), APR_ENOSPC,
            "the state is full");
-    is_int(csc_sad_extend(&small, sad, "alice", "cred-x", NULL, NULL, 60,
+    is_int(csc_sad_extend(&small, sad, "alice", NULL, "cred-x", NULL, NULL, 60,
                           &next, pool), CSC_SAD_STATE_ERROR,
            "extension without room for the successor is refused");
     ok(next == NULL, "and hands out no SAD");
-    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+    is_int(csc_sad_consume(&small, sad, "alice", NULL, "cred-x", NULL, one),
            CSC_SAD_OK, "the old SAD still signs");
-    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+    is_int(csc_sad_consume(&small, sad, "alice", NULL, "cred-x", NULL, one),
            CSC_SAD_OK, "with its whole budget of two");
-    is_int(csc_sad_consume(&small, sad, "alice", "cred-x", NULL, one),
+    is_int(csc_sad_consume(&small, sad, "alice", NULL, "cred-x", NULL, one),
            CSC_SAD_INVALID, "and no more");
+    csc_kv_close(small.kv);
+}
+
+/* One user logging in without end holds CSCMaxGrantsPerUser logins: the
+ * oldest go, and a state far smaller than the flood keeps room for others. */
+static void test_grant_limits(const char *dir)
+{
+    csc_env_t small = env;
+    csc_cfg_t *c = csc_cfg_create(pool);
+    const char *err = NULL, *first = NULL, *acc, *ref, *user, *next;
+    const char *refs[3];
+    csc_token_t t;
+    int i, failed = 0, n = -1, exp;
+
+    c->max_grants = 4;
+    small.cfg = c;
+    ok(csc_kv_shm_open(&small.kv, apr_pstrcat(pool, dir, "/grants", NULL),
+                       32, CSC_KV_SHM_FRESH, pool, &err) == APR_SUCCESS,
+       "a state with 32 slots");
+    for (i = 0; i < 1000; i++) {
+        if (csc_grant_login(&small, "mallory", &acc, &ref, &exp, pool)
+            != APR_SUCCESS) {
+            failed++;
+        }
+        if (i == 0) {
+            first = acc;
+        }
+    }
+    is_int(failed, 0, "1000 logins of one user in 32 slots all succeed");
+    is_int(csc_grant_lookup(&small, first, &t, pool), APR_NOTFOUND,
+           "the oldest logins are gone");
+    is_int(csc_grant_lookup(&small, acc, &t, pool), APR_SUCCESS,
+           "the newest works");
+    is_int(exp, 3600, "expires_in is the token lifetime");
+    is_int(csc_grant_login(&small, "trent", &acc, NULL, &exp, pool),
+           APR_SUCCESS, "another user still logs in");
+    is_int(csc_grant_revoke_user(&small, "mallory", &n), APR_SUCCESS,
+           "all of a user's logins revoked");
+    is_int(n, 4, "the four that were left");
+    is_int(csc_grant_lookup(&small, acc, &t, pool), APR_SUCCESS,
+           "another user's login is untouched");
+
+    /* rotation, and a replay of the spent token */
+    ok(csc_grant_login(&small, "peggy", &acc, &refs[0], &exp, pool)
+       == APR_SUCCESS, "a remembered login");
+    is_int(csc_grant_refresh(&small, refs[0], &user, &acc, &refs[1], &exp,
+                             pool), APR_SUCCESS, "rotation");
+    is_str(user, "peggy", "of the right user");
+    is_int(csc_grant_refresh(&small, refs[1], &user, &acc, &refs[2], &exp,
+                             pool), APR_SUCCESS, "and again");
+    is_int(csc_grant_refresh(&small, refs[0], &user, &next, NULL, &exp,
+                             pool), CSC_GRANT_REPLAYED,
+           "a token spent two rotations ago is a replay");
+    is_int(csc_grant_refresh(&small, refs[2], &user, &next, NULL, &exp,
+                             pool), APR_NOTFOUND,
+           "which ended the current refresh token");
+    is_int(csc_grant_lookup(&small, acc, &t, pool), APR_NOTFOUND,
+           "and the access tokens");
     csc_kv_close(small.kv);
 }
 
@@ -521,6 +581,7 @@ int main(void)
     test_tokens();
     test_paging(dir);
     test_extend_full(dir);
+    test_grant_limits(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
         printf("# could not remove %s\n", dir);

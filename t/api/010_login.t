@@ -88,6 +88,9 @@ ok t_cmp($r->content, '', '204 has no body');
 ok t_cmp(error_is($r, $j), '401|invalid_token|The access token is not valid', 'revoked token refused');
 
 # revoking a refresh token takes the access tokens of its grant along
+# ($refresh2 went with its grant when the spent $refresh came back)
+my (undef, $bl) = login('v1', 'bob', 'bob-secret', body => {rememberMe => JSON::PP::true});
+$refresh2 = $bl->{refresh_token};
 ($r, $j) = csc_call('v1', 'auth/login', {refresh_token => $refresh2});
 my $bob2 = $j->{access_token};
 ($r, $j) = csc_call('v1', 'credentials/list', {}, token => $bob2);
