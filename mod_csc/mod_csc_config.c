@@ -48,6 +48,9 @@ INT_DIRECTIVE(d_token_lifetime, token_lifetime, 1, 86400, 1);
 INT_DIRECTIVE(d_refresh_lifetime, refresh_lifetime, 60, 366 * 86400, 1);
 INT_DIRECTIVE(d_grant_lifetime, grant_lifetime, 1, 3660 * 86400, 1);
 INT_DIRECTIVE(d_max_grants, max_grants, 1, CSC_GRANT_USER_MAX, 0);
+INT_DIRECTIVE(d_login_limit, login_limit, 0, 100000, 0);
+INT_DIRECTIVE(d_client_limit, client_limit, 0, 1000000, 0);
+INT_DIRECTIVE(d_otp_limit, otp_limit, 0, 100000, 0);
 INT_DIRECTIVE(d_sad_lifetime, sad_lifetime, 1, 86400, 1);
 INT_DIRECTIVE(d_max_failures, max_failures, 0, 1000, 0);
 INT_DIRECTIVE(d_totp_window, totp_window, 0, 10, 0);
@@ -210,6 +213,12 @@ const command_rec mod_csc_cmds[] = {
         "absolute lifetime of a login and its refresh tokens, not extended by rotation (default 30d)"),
     AP_INIT_TAKE1("CSCMaxGrantsPerUser", set_int, (void *)&d_max_grants, DIR_CTX,
         "logins a user may hold at once; a new one ends the oldest (default 8, at most 64)"),
+    AP_INIT_TAKE1("CSCLoginLimit", set_int, (void *)&d_login_limit, DIR_CTX,
+        "wrong passwords per user name and minute before auth/login answers 429; 0 for no limit (default 10)"),
+    AP_INIT_TAKE1("CSCClientLimit", set_int, (void *)&d_client_limit, DIR_CTX,
+        "auth/login and sendOTP calls per client address and minute; 0 for no limit (default 300)"),
+    AP_INIT_TAKE1("CSCOTPLimit", set_int, (void *)&d_otp_limit, DIR_CTX,
+        "online OTPs sent per user and minute; 0 for no limit (default 5)"),
     AP_INIT_TAKE1("CSCSADLifetime", set_int, (void *)&d_sad_lifetime, DIR_CTX,
         "lifetime of Signature Activation Data (default 5m)"),
     AP_INIT_TAKE1("CSCMaxAuthFailures", set_int, (void *)&d_max_failures, DIR_CTX,

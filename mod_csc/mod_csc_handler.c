@@ -51,7 +51,7 @@ static int check_password(void *baton, const char *user,
             return 0;   /* the user exists here and the password is wrong */
         }
     }
-    return general_error ? -1 : 0;
+    return general_error ? -1 : CSC_PASSWORD_NO_USER;
 }
 
 /* Reads the body, stopping one byte past the limit so that the core can

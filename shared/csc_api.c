@@ -4,8 +4,9 @@
 #include <apr_strings.h>
 
 #include "csc_api_internal.h"
-#include "csc_log.h"
 #include "csc_grant.h"
+#include "csc_limit.h"
+#include "csc_log.h"
 
 int csc_api_route(const char *base, const char *path, int *version,
                   const char **method, apr_pool_t *p)
@@ -28,6 +29,25 @@ int csc_api_route(const char *base, const char *path, int *version,
     }
     *method = path + 4;
     return 0;
+}
+
+int csc_api_throttled(csc_call_t *call, char kind, const char *subject,
+                      int per_minute)
+{
+    int retry = 0;
+
+    switch (csc_limit_take(call->env, kind, subject, per_minute, &retry)) {
+    case CSC_LIMIT_OK:
+        return 0;
+    case CSC_LIMIT_DENIED:
+        csc_error_set(call->resp, call->req, CSC_ERR_TOO_MANY);
+        apr_table_setn(call->resp->headers, "Retry-After",
+                       apr_itoa(call->req->pool, retry));
+        return 1;
+    default:
+        csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);
+        return 1;
+    }
 }
 
 /* A method this configuration cannot serve is as unimplemented as one

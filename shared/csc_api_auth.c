@@ -7,8 +7,11 @@
 
 #include "csc_api_internal.h"
 #include "csc_b64.h"
-#include "csc_log.h"
 #include "csc_grant.h"
+#include "csc_kv.h"
+#include "csc_limit.h"
+#include "csc_log.h"
+#include "csc_secret.h"
 
 int csc_api_login_available(const csc_env_t *env)
 {
@@ -77,9 +80,80 @@ static void login_with_refresh(csc_call_t *call, const char *refresh,
     answer_tokens(call, user, access, next, expires_in);
 }
 
+/* How long a password check that ran the hash takes here: a moving
+ * average in the shared state, so that an unknown user name costs as much
+ * time as a wrong password and the answer time does not tell them apart. */
+#define PASSWORD_TIME_GUESS apr_time_from_msec(20)
+
+typedef struct {
+    apr_int64_t sample;         /* 0: only read */
+    apr_int64_t average;        /* out */
+} timing_op_t;
+
+static apr_status_t timing_update(void *baton, const void *cur,
+                                  apr_size_t curlen, apr_time_t cur_expires,
+                                  void *out, apr_size_t *outlen,
+                                  apr_time_t *expires,
+                                  csc_kv_action_e *action)
+{
+    timing_op_t *op = baton;
+    apr_int64_t avg = 0;
+
+    (void)cur_expires;
+    if (cur && curlen == sizeof(avg)) {
+        memcpy(&avg, cur, sizeof(avg));
+    }
+    if (op->sample > 0) {
+        avg = avg > 0 ? avg + (op->sample - avg) / 8 : op->sample;
+        memcpy(out, &avg, sizeof(avg));
+        *outlen = sizeof(avg);
+        *expires = apr_time_now() + apr_time_from_sec(86400);
+        *action = CSC_KV_STORE;
+    }
+    op->average = avg;
+    return APR_SUCCESS;
+}
+
+static apr_interval_time_t password_time(const csc_env_t *env,
+                                         apr_interval_time_t sample)
+{
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    timing_op_t op = {sample, 0};
+
+    csc_secret_state_key(env, 'P', "password-check-time", key);
+    if (csc_kv_update(env->kv, key, sizeof(key), timing_update, &op)
+        != APR_SUCCESS || op.average <= 0) {
+        return PASSWORD_TIME_GUESS;
+    }
+    return op.average;
+}
+
+static int check_password(csc_call_t *call, const char *user,
+                          const char *password)
+{
+    const csc_request_t *req = call->req;
+    apr_time_t start = apr_time_now();
+    int ok = req->check_password(req->check_baton, user, password);
+
+    if (ok == 0 || ok == 1) {
+        password_time(call->env, apr_time_now() - start);
+    }
+    else if (ok == CSC_PASSWORD_NO_USER) {
+        apr_interval_time_t left = password_time(call->env, 0)
+                                   - (apr_time_now() - start);
+
+        if (left > 0) {
+            apr_sleep(left);
+        }
+        ok = 0;
+    }
+    return ok;
+}
+
 static void login_with_basic(csc_call_t *call, const char *param,
                              int remember)
 {
+    const int limit = csc_cfg_login_limit(call->env->cfg);
     const csc_request_t *req = call->req;
     unsigned char *raw;
     apr_size_t len;
@@ -101,10 +175,21 @@ static void login_with_basic(csc_call_t *call, const char *param,
         return;
     }
     *colon = '\0';
-    ok = req->check_password(req->check_baton, text, colon + 1);
+    /* a guess is counted before it is evaluated, so that parallel
+     * guesses cannot overrun the limit; a right password gives it back */
+    if (csc_api_throttled(call, CSC_LIMIT_LOGIN_FAIL, text, limit)) {
+        OPENSSL_cleanse(raw, len);
+        OPENSSL_cleanse(colon + 1, strlen(colon + 1));
+        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "auth/login: too many wrong "
+                "passwords for user '%s'; throttled", text);
+        call->resp->note_user = text;
+        return;
+    }
+    ok = check_password(call, text, colon + 1);
     OPENSSL_cleanse(raw, len);
     OPENSSL_cleanse(colon + 1, strlen(colon + 1));
     if (ok < 0) {
+        csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, text, limit);
         csc_error_set(call->resp, req, CSC_ERR_SERVER);
         return;
     }
@@ -115,6 +200,7 @@ static void login_with_basic(csc_call_t *call, const char *param,
         csc_error_set(call->resp, req, CSC_ERR_LOGIN_FAILED);
         return;
     }
+    csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, text, limit);
     issue_tokens(call, text, remember);
 }
 
@@ -139,6 +225,10 @@ void csc_api_auth_login(csc_call_t *call)
             return;
         }
         refresh = json_string_value(rt);
+    }
+    if (csc_api_throttled(call, CSC_LIMIT_CLIENT, req->client_ip,
+                          csc_cfg_client_limit(cfg))) {
+        return;
     }
     basic = csc_cfg_auth_type_enabled(cfg, "basic") && req->check_password;
     if (req->external_user

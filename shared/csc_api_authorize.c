@@ -9,6 +9,7 @@
 #include "csc_api_internal.h"
 #include "csc_b64.h"
 #include "csc_factors.h"
+#include "csc_limit.h"
 #include "csc_log.h"
 #include "csc_sad.h"
 
@@ -279,6 +280,12 @@ static void send_otp(csc_call_t *call, const csc_credential_t *c)
     if (c->blocked) {
         csc_error_set(call->resp, call->req, call->req->version == 2
                       ? CSC_ERR_CREDENTIAL_LOCKED : CSC_ERR_OTP_LOCKED);
+        return;
+    }
+    if (csc_api_throttled(call, CSC_LIMIT_CLIENT, call->req->client_ip,
+                          csc_cfg_client_limit(call->env->cfg))
+        || csc_api_throttled(call, CSC_LIMIT_OTP, call->user,
+                             csc_cfg_otp_limit(call->env->cfg))) {
         return;
     }
     rv = csc_factors_send_otp(call->env, c, call->req->pool);

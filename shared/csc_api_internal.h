@@ -61,6 +61,11 @@ int csc_api_sad_error(csc_call_t *call, int result);
 
 int csc_api_login_available(const csc_env_t *env);
 
+/* Counts one call of subject against a throttle (csc_limit.h); 1 with
+ * 429 (and Retry-After) or 503 answered when it may not go on. */
+int csc_api_throttled(csc_call_t *call, char kind, const char *subject,
+                      int per_minute);
+
 /* The caller's credential named by credentialID, or NULL with the error
  * already answered. */
 const csc_credential_t *csc_api_own_credential(csc_call_t *call);

@@ -104,6 +104,9 @@ static const csc_err_def_t catalogue[CSC_ERR__COUNT] = {
     [CSC_ERR_UNAVAILABLE] = {503, "temporarily_unavailable",
                              "The service is temporarily unavailable",
                              "The service is temporarily unavailable"},
+    [CSC_ERR_TOO_MANY] = {429, "temporarily_unavailable",
+                          "Too many requests, try again later",
+                          "Too many requests, try again later"},
 };
 
 const csc_err_def_t *csc_err_def(csc_err_e id)

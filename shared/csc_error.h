@@ -49,6 +49,7 @@ typedef enum {
     CSC_ERR_OPERATION_MODE,
     CSC_ERR_SERVER,
     CSC_ERR_UNAVAILABLE,
+    CSC_ERR_TOO_MANY,
     CSC_ERR__COUNT
 } csc_err_e;
 

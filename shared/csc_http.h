@@ -11,8 +11,10 @@
 
 /* Checks a user name and password against the server's authentication
  * providers (httpd: AuthBasicProvider-style authn providers).  Returns 1 for
- * a match, 0 for a mismatch or unknown user, -1 when no provider could
- * answer (misconfiguration, backend down). */
+ * a match, 0 for a wrong password, CSC_PASSWORD_NO_USER when no provider
+ * knows the user (the core then takes as long as a wrong password would),
+ * -1 when no provider could answer (misconfiguration, backend down). */
+#define CSC_PASSWORD_NO_USER 2
 typedef int csc_password_check_fn(void *baton, const char *user,
                                   const char *password);
 

@@ -19,6 +19,7 @@
 #include "csc_grant.h"
 #include "csc_json.h"
 #include "csc_kv.h"
+#include "csc_limit.h"
 #include "csc_proc.h"
 #include "csc_sad.h"
 #include "csc_store.h"
@@ -555,6 +556,36 @@ static void test_grant_limits(const char *dir)
     csc_kv_close(small.kv);
 }
 
+/* 3 a minute: a burst of 3, then one every 20 s; a give-back makes room
+ * for one more; another rate keeps its own count. */
+static void test_limits(void)
+{
+    int i, retry = 0, okays = 0;
+
+    for (i = 0; i < 3; i++) {
+        okays += csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 3, &retry)
+                 == CSC_LIMIT_OK;
+    }
+    is_int(okays, 3, "a burst of the limit passes");
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 3, &retry),
+           CSC_LIMIT_DENIED, "one more is denied");
+    ok(retry >= 19 && retry <= 20, "retry after one share of the minute "
+       "(%d s)", retry);
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "yan", 3, &retry),
+           CSC_LIMIT_OK, "another subject has its own count");
+    is_int(csc_limit_take(&env, CSC_LIMIT_OTP, "zed", 3, &retry),
+           CSC_LIMIT_OK, "and so has another throttle");
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 10, &retry),
+           CSC_LIMIT_OK, "and another rate");
+    csc_limit_give(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 3);
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 3, &retry),
+           CSC_LIMIT_OK, "a give-back makes room for one");
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 3, &retry),
+           CSC_LIMIT_DENIED, "and only one");
+    is_int(csc_limit_take(&env, CSC_LIMIT_LOGIN_FAIL, "zed", 0, &retry),
+           CSC_LIMIT_OK, "0 is no limit");
+}
+
 int main(void)
 {
     char dir[] = "/tmp/csc-test-core-XXXXXX";
@@ -582,6 +613,7 @@ int main(void)
     test_paging(dir);
     test_extend_full(dir);
     test_grant_limits(dir);
+    test_limits();
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
         printf("# could not remove %s\n", dir);
