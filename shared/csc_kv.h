@@ -82,6 +82,10 @@ void csc_kv_close(csc_kv_t *kv);
  * graceful restart): the lock is re-initialised, because one left locked by
  * a process from before a reboot would otherwise block everyone. */
 #define CSC_KV_SHM_FRESH 1
+/* Only open a table that exists, with the slot count it has (slots is
+ * ignored): for tools working on the state of a running server, which
+ * must never create, replace or re-initialise it. */
+#define CSC_KV_SHM_EXISTING 2
 
 /* Opens (or creates, mode 0600) the table at path with room for `slots`
  * entries.  An existing file with the same layout keeps its contents; one

@@ -766,6 +766,44 @@ static apr_status_t kv_open_file(const char *path, apr_uint32_t nslots,
     return APR_EGENERAL;
 }
 
+/* CSC_KV_SHM_EXISTING: the table at path as it is, or an error. */
+static apr_status_t kv_open_existing(const char *path, apr_uint32_t *nslots,
+                                     int *fdp, apr_pool_t *p,
+                                     const char **errmsg)
+{
+    kv_hdr_t hdr;
+    const char *why;
+    apr_status_t rv;
+    int fd, rc;
+
+    fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        rc = errno;
+        *errmsg = kv_err(p, "cannot open kv file", path, rc);
+        return APR_FROM_OS_ERROR(rc);
+    }
+    memset(&hdr, 0, sizeof(hdr));
+    if (pread(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)
+        || hdr.magic != KV_MAGIC || hdr.nslots == 0
+        || hdr.nslots > KV_MAX_SLOTS) {
+        close(fd);
+        *errmsg = apr_psprintf(p, "%s is not a mod_csc state file", path);
+        return APR_EINVAL;
+    }
+    rv = kv_check(fd, path, hdr.nslots, p, &why, errmsg);
+    if (rv == APR_SUCCESS && why) {
+        *errmsg = apr_psprintf(p, "kv %s: %s", path, why);
+        rv = APR_EINVAL;
+    }
+    if (rv != APR_SUCCESS) {
+        close(fd);
+        return rv;
+    }
+    *nslots = hdr.nslots;
+    *fdp = fd;
+    return APR_SUCCESS;
+}
+
 apr_status_t csc_kv_shm_open(csc_kv_t **kvp, const char *path,
                              apr_uint32_t slots, int flags, apr_pool_t *p,
                              const char **errmsg)
@@ -785,7 +823,8 @@ apr_status_t csc_kv_shm_open(csc_kv_t **kvp, const char *path,
         *errmsg = "csc_kv_shm_open: missing argument";
         return APR_EINVAL;
     }
-    if (slots == 0 || slots > KV_MAX_SLOTS) {
+    if (!(flags & CSC_KV_SHM_EXISTING)
+        && (slots == 0 || slots > KV_MAX_SLOTS)) {
         *errmsg = apr_psprintf(p, "kv %s: slot count %u out of range "
                                "1..%u", path, slots, KV_MAX_SLOTS);
         return APR_EINVAL;
@@ -796,7 +835,10 @@ apr_status_t csc_kv_shm_open(csc_kv_t **kvp, const char *path,
         *errmsg = "kv: SHA-256 is not available from OpenSSL";
         return APR_EGENERAL;
     }
-    if ((rv = kv_open_file(path, slots, &fd, p, errmsg)) != APR_SUCCESS) {
+    rv = (flags & CSC_KV_SHM_EXISTING)
+         ? kv_open_existing(path, &slots, &fd, p, errmsg)
+         : kv_open_file(path, slots, &fd, p, errmsg);
+    if (rv != APR_SUCCESS) {
         EVP_MD_free(s->md);
         return rv;
     }

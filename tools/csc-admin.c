@@ -34,6 +34,7 @@ static const csc_admin_cmd_t *const commands[] = {
     &csc_admin_cmd_disable,
     &csc_admin_cmd_unblock,
     &csc_admin_cmd_delete,
+    &csc_admin_cmd_revoke_logins,
     NULL
 };
 
@@ -45,7 +46,7 @@ static int global_help(void)
           "Credential enrollment and administration for mod_csc.\n\n"
           "Commands:\n", stdout);
     for (i = 0; commands[i]; i++) {
-        printf("  %-12s %s\n", commands[i]->name, commands[i]->summary);
+        printf("  %-14s %s\n", commands[i]->name, commands[i]->summary);
     }
     fputs("\nGlobal options (also accepted after COMMAND):\n"
           "  -h, --help               this help; COMMAND --help for a "

@@ -200,6 +200,8 @@ extern const csc_admin_cmd_t csc_admin_cmd_ca_create, csc_admin_cmd_create,
     csc_admin_cmd_attach_cert, csc_admin_cmd_csr;
 /* csc_admin_auth.c */
 extern const csc_admin_cmd_t csc_admin_cmd_set_pin, csc_admin_cmd_set_otp;
+/* csc_admin_logins.c */
+extern const csc_admin_cmd_t csc_admin_cmd_revoke_logins;
 
 /* Short description of the authorization policy, e.g. "PIN(N)+TOTP". */
 const char *csc_admin_auth_policy(const csc_credential_t *c, apr_pool_t *p);

@@ -592,6 +592,45 @@ static void test_open_errors(void)
     csc_kv_close(kv);
 }
 
+/* A tool working on a running server's state opens it as it is. */
+static void test_open_existing(void)
+{
+    csc_kv_t *kv = open_kv("existing", 24, 0), *tool = NULL;
+    const char *err = NULL;
+    struct stat st1, st2;
+    apr_status_t rv;
+    int fd;
+
+    ok(kv && put_str(kv, "k", "server value", 0) == APR_SUCCESS,
+       "a server's table");
+    stat(tpath("existing"), &st1);
+    rv = csc_kv_shm_open(&tool, tpath("existing"), 0, CSC_KV_SHM_EXISTING,
+                         pool, &err);
+    is_int(rv, APR_SUCCESS, "opened without knowing its slot count");
+    is_str(tool ? get_str(tool, "k", NULL) : NULL, "server value",
+           "the tool sees the server's entries");
+    ok(tool && put_str(tool, "k2", "tool value", 0) == APR_SUCCESS
+       && kv && strcmp(get_str(kv, "k2", NULL), "tool value") == 0,
+       "and the server sees the tool's changes");
+    csc_kv_close(tool);
+    stat(tpath("existing"), &st2);
+    ok(st1.st_ino == st2.st_ino && st2.st_size == 8192 + 24 * 4096,
+       "the file is neither replaced nor resized");
+    csc_kv_close(kv);
+    err = NULL;
+    rv = csc_kv_shm_open(&tool, tpath("not-there"), 0, CSC_KV_SHM_EXISTING,
+                         pool, &err);
+    ok(rv != APR_SUCCESS && access(tpath("not-there"), F_OK) != 0,
+       "a missing table is not created: %s", err ? err : "");
+    fd = open(tpath("empty-existing"), O_CREAT | O_WRONLY, 0600);
+    close(fd);
+    err = NULL;
+    rv = csc_kv_shm_open(&tool, tpath("empty-existing"), 0,
+                         CSC_KV_SHM_EXISTING, pool, &err);
+    ok(rv != APR_SUCCESS && err && strstr(err, "not a mod_csc state"),
+       "an empty file is not initialised: %s", err ? err : "");
+}
+
 /* ---- processes ---- */
 
 static int wait_child(pid_t pid, int *sig)
@@ -837,6 +876,7 @@ int main(void)
     test_expiry_and_full();
     test_persistence();
     test_open_errors();
+    test_open_existing();
     test_fork_increments();
     test_killed_holder();
     test_threads();
