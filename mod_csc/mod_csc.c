@@ -119,6 +119,7 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)ptemp;
     log_server = s;
     csc_log_set_sink(log_bridge, NULL);
+    mod_csc_find_api_locations(pconf, s);
     /* the first of the two start-up passes only checks the configuration */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
@@ -197,6 +198,7 @@ static void csc_register_hooks(apr_pool_t *p)
     ap_hook_child_init(csc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mod_csc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     mod_csc_register_map_hooks();
+    mod_csc_register_error_hooks();
 }
 
 AP_DECLARE_MODULE(csc) = {

@@ -50,6 +50,13 @@ int mod_csc_handler(request_rec *r);
 
 /* translate_name/map_to_storage: API locations are not files. */
 void mod_csc_register_map_hooks(void);
+/* Whether the <Location> walk gave this request the csc-api handler. */
+int mod_csc_location_is_api(request_rec *r);
+
+/* JSON bodies for the errors httpd answers itself in API locations. */
+void mod_csc_register_error_hooks(void);
+/* Finds the API locations in the configuration tree (post_config). */
+void mod_csc_find_api_locations(apr_pool_t *pconf, server_rec *s);
 
 /* Opens (once per configuration reading) the store named by spec. */
 const char *mod_csc_store_for(const char *spec, csc_store_t **st,

@@ -17,11 +17,15 @@
 
 /* The location walk ran before translate_name, so SetHandler from a
  * <Location> (the documented way to enable the API) is visible here. */
-static int location_is_api(request_rec *r)
+int mod_csc_location_is_api(request_rec *r)
 {
-    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    core_dir_config *d;
     const char *h, *err = NULL;
 
+    if (!r->per_dir_config) {
+        return 0;
+    }
+    d = ap_get_core_module_config(r->per_dir_config);
     if (!d || !d->expr_handler) {
         return 0;
     }
@@ -31,7 +35,7 @@ static int location_is_api(request_rec *r)
 
 static int csc_translate_name(request_rec *r)
 {
-    if (!r->uri || r->uri[0] != '/' || !location_is_api(r)) {
+    if (!r->uri || r->uri[0] != '/' || !mod_csc_location_is_api(r)) {
         return DECLINED;
     }
     r->filename = apr_pstrcat(r->pool, CSC_FILENAME_PREFIX, r->uri, NULL);

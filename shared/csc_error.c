@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <jansson.h>
+#include <string.h>
+
 #include <apr_strings.h>
+#include <jansson.h>
 
 #include "csc_error.h"
 
@@ -115,6 +117,65 @@ const csc_err_def_t *csc_err_def(csc_err_e id)
         id = CSC_ERR_SERVER;
     }
     return &catalogue[id];
+}
+
+/* Statuses the CSC catalogue has an entry for. */
+static const struct {
+    int status;
+    csc_err_e id;
+} by_status[] = {
+    {404, CSC_ERR_NOT_FOUND}, {405, CSC_ERR_HTTP_METHOD},
+    {413, CSC_ERR_BODY_TOO_LARGE}, {415, CSC_ERR_CONTENT_TYPE},
+    {429, CSC_ERR_TOO_MANY}, {500, CSC_ERR_SERVER},
+    {501, CSC_ERR_NOT_IMPLEMENTED}, {503, CSC_ERR_UNAVAILABLE},
+};
+
+const char *csc_error_json_for_status(int status, int version,
+                                      apr_pool_t *p)
+{
+    csc_request_t req;
+    csc_response_t resp;
+    const char *error = IR, *text = V1_MALFORMED;
+    apr_size_t i;
+
+    memset(&req, 0, sizeof(req));
+    memset(&resp, 0, sizeof(resp));
+    req.pool = p;
+    req.version = version;
+    resp.headers = apr_table_make(p, 1);
+    for (i = 0; i < sizeof(by_status) / sizeof(by_status[0]); i++) {
+        if (by_status[i].status == status) {
+            csc_error_set(&resp, &req, by_status[i].id);
+            return resp.body;
+        }
+    }
+    switch (status) {
+    case 401:
+    case 403:
+        error = "access_denied";
+        text = "Access denied";
+        break;
+    case 408:
+        text = "Request timeout";
+        break;
+    case 411:
+        text = "Content-Length required";
+        break;
+    case 414:
+        text = "Request URI too long";
+        break;
+    default:
+        if (status >= 500) {
+            error = status == 502 || status == 504
+                    ? "temporarily_unavailable" : "server_error";
+            text = status == 502 || status == 504
+                   ? csc_err_def(CSC_ERR_UNAVAILABLE)->v2
+                   : csc_err_def(CSC_ERR_SERVER)->v2;
+        }
+        break;
+    }
+    csc_error_custom(&resp, &req, status, error, text);
+    return resp.body;
 }
 
 void csc_error_custom(csc_response_t *resp, const csc_request_t *req,

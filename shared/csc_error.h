@@ -75,6 +75,12 @@ void csc_error_missing(csc_response_t *resp, const csc_request_t *req,
 void csc_error_invalid(csc_response_t *resp, const csc_request_t *req,
                        const char *name);
 
+/* The JSON body of the error a server answers itself with this HTTP
+ * status (a malformed chunk, a bad Content-Length, an encoded slash),
+ * in the shape of the CSC errors of that version. */
+const char *csc_error_json_for_status(int status, int version,
+                                      apr_pool_t *p);
+
 /* Any status/error/description; for texts built at run time. */
 void csc_error_custom(csc_response_t *resp, const csc_request_t *req,
                       int status, const char *error,

@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET POST PUT);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 31;
+plan tests => 36;
 
 my $token = login('v1', 'alice', 'alice-secret');
 sub raw {
@@ -97,6 +97,44 @@ ok t_cmp($r->code, 200, 'the scheme name is case-insensitive');
 ($r, $j) = raw('POST', '/csc/v1/credentials/info', '{"credentialID":"' . ('\u00e9' x 1000) . '"}', Authorization => "Bearer $token");
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter credentialID', 'a long non-ASCII ID');
 ok t_cmp($r->header('Cache-Control'), 'no-store', 'responses are not cached');
+
+# errors httpd answers itself inside an API location are JSON too
+sub wire {   # raw request on a socket of its own: (status, content type, body)
+    my ($text) = @_;
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . Apache::Test::vars('port'), Timeout => 10)
+        or die "connect: $!";
+    print $s $text;
+    my ($answer, $buf) = ('', '');
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 10;
+        while (sysread($s, $buf, 65536)) { $answer .= $buf }
+        alarm 0;
+    };
+    my ($head, $body) = split /\r\n\r\n/, $answer, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.1 (\d+)};
+    my ($ct) = ($head // '') =~ m{^Content-Type: *([^\r\n]*)}mi;
+    $body //= '';
+    $body =~ s/^[0-9a-f]+\r\n(.*)\r\n0\r\n\r\n$/$1/s;   # a chunked answer
+    return join ' ', $status // 'none', $ct // 'none', $body;
+}
+my $H = "Host: localhost\r\nConnection: close\r\n";
+my $JSON_T = 'application/json;charset=UTF-8';
+ok t_cmp(wire("POST /csc/v1/auth%2Flogin HTTP/1.1\r\n$H\r\n"),
+         qq{404 $JSON_T {"error":"invalid_request","error_description":"Not found"}},
+         'an encoded slash in the path: JSON 404');
+ok t_cmp(wire("POST /csc/v2/info HTTP/1.1\r\n${H}Content-Type: application/json\r\nContent-Length: -1\r\n\r\n"),
+         qq{400 $JSON_T {"error":"invalid_request","error_description":"The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."}},
+         'a negative Content-Length: JSON 400');
+ok t_cmp(wire("POST /csc/v1/info HTTP/1.1\r\n${H}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"),
+         qr{^400 \Q$JSON_T\E \{"error":"invalid_request","error_description":"[^"]+"\}$},
+         'a malformed chunk size: JSON 400');
+ok t_cmp(wire("GET /ext/csc/v1/credentials/list HTTP/1.1\r\n$H\r\n"),
+         qq{401 $JSON_T {"error":"access_denied","error_description":"Access denied"}},
+         'another module refusing the caller (mod_auth_basic): JSON 401');
+ok t_cmp(wire("GET /csc-tls-only%2Fx HTTP/1.1\r\n$H\r\n") =~ m{^404 text/html} ? 1 : 0, 1,
+         'outside the API locations httpd answers as usual');
 
 # the access log's cred= note names only credentials that exist and are the
 # caller's, never what a client made up
