@@ -37,6 +37,12 @@ my @bad = (
     ["<Location /x>\nCSCStateSlots 100\n</Location>", qr/CSCStateSlots not allowed in <Location> context/],
     ['CSCStateSlots 10', qr/CSCStateSlots: '10' is not a whole number/],
     ['CSCServiceName ' . ('x' x 300), qr/CSCServiceName: at most 255 characters/],
+    ['CSCMaxGrantsPerUser 0', qr/CSCMaxGrantsPerUser: '0' is not a whole number from 1 to 64/],
+    ['CSCMaxGrantsPerUser 65', qr/CSCMaxGrantsPerUser: '65' is not a whole number from 1 to 64/],
+    ['CSCGrantLifetime never', qr/CSCGrantLifetime: 'never' is not a duration/],
+    ['CSCLoginLimit -1', qr/CSCLoginLimit: '-1' is not a whole number/],
+    ['CSCClientLimit lots', qr/CSCClientLimit: 'lots' is not a whole number/],
+    ['CSCOTPLimit 1.5', qr/CSCOTPLimit: '1.5' is not a whole number/],
 );
 plan tests => 2 * @bad + 2;
 
@@ -56,6 +62,11 @@ my ($rc, $out) = check_config(<<"CONF");
     CSCAuthnProvider file
     CSCTokenLifetime 15m
     CSCServiceRegion FR
+    CSCGrantLifetime 12h
+    CSCMaxGrantsPerUser 64
+    CSCLoginLimit 0
+    CSCClientLimit 600
+    CSCOTPLimit 3
 </Location>
 CONF
 ok t_cmp($rc, 0, 'a correct configuration passes');
