@@ -48,6 +48,7 @@ INT_DIRECTIVE(d_token_lifetime, token_lifetime, 1, 86400, 1);
 INT_DIRECTIVE(d_refresh_lifetime, refresh_lifetime, 60, 366 * 86400, 1);
 INT_DIRECTIVE(d_grant_lifetime, grant_lifetime, 1, 3660 * 86400, 1);
 INT_DIRECTIVE(d_max_grants, max_grants, 1, CSC_GRANT_USER_MAX, 0);
+INT_DIRECTIVE(d_max_tenant_grants, max_tenant_grants, 0, 10000000, 0);
 INT_DIRECTIVE(d_login_limit, login_limit, 0, 100000, 0);
 INT_DIRECTIVE(d_client_limit, client_limit, 0, 1000000, 0);
 INT_DIRECTIVE(d_otp_limit, otp_limit, 0, 100000, 0);
@@ -213,6 +214,8 @@ const command_rec mod_csc_cmds[] = {
         "absolute lifetime of a login and its refresh tokens, not extended by rotation (default 30d)"),
     AP_INIT_TAKE1("CSCMaxGrantsPerUser", set_int, (void *)&d_max_grants, DIR_CTX,
         "logins a user may hold at once; a new one ends the oldest (default 8, at most 64)"),
+    AP_INIT_TAKE1("CSCMaxGrantsPerTenant", set_int, (void *)&d_max_tenant_grants, DIR_CTX,
+        "logins all users of this credential store may hold at once; beyond it auth/login answers 429; 0 for no limit (default 0)"),
     AP_INIT_TAKE1("CSCLoginLimit", set_int, (void *)&d_login_limit, DIR_CTX,
         "wrong passwords per user name and minute before auth/login answers 429; 0 for no limit (default 10)"),
     AP_INIT_TAKE1("CSCClientLimit", set_int, (void *)&d_client_limit, DIR_CTX,

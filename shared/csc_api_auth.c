@@ -48,9 +48,16 @@ static void issue_tokens(csc_call_t *call, const char *user, int remember)
 {
     const char *access, *refresh = NULL;
     int expires_in;
+    apr_status_t rv;
 
-    if (csc_grant_login(call->env, user, &access, remember ? &refresh : NULL,
-                        &expires_in, call->req->pool) != APR_SUCCESS) {
+    rv = csc_grant_login(call->env, user, &access, remember ? &refresh : NULL,
+                         &expires_in, call->req->pool);
+    if (rv == CSC_GRANT_TENANT_FULL) {
+        csc_error_set(call->resp, call->req, CSC_ERR_TOO_MANY);
+        apr_table_setn(call->resp->headers, "Retry-After", "60");
+        return;
+    }
+    if (rv != APR_SUCCESS) {
         state_full(call);
         return;
     }

@@ -17,6 +17,7 @@ csc_cfg_t *csc_cfg_create(apr_pool_t *p)
     c->refresh_lifetime = CSC_UNSET;
     c->grant_lifetime = CSC_UNSET;
     c->max_grants = CSC_UNSET;
+    c->max_tenant_grants = CSC_UNSET;
     c->login_limit = CSC_UNSET;
     c->client_limit = CSC_UNSET;
     c->otp_limit = CSC_UNSET;
@@ -52,6 +53,7 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
     MERGE_INT(refresh_lifetime);
     MERGE_INT(grant_lifetime);
     MERGE_INT(max_grants);
+    MERGE_INT(max_tenant_grants);
     MERGE_INT(login_limit);
     MERGE_INT(client_limit);
     MERGE_INT(otp_limit);
@@ -193,6 +195,7 @@ DEF_INT(csc_cfg_token_lifetime, token_lifetime, 3600)
 DEF_INT(csc_cfg_refresh_lifetime, refresh_lifetime, 7 * 86400)
 DEF_INT(csc_cfg_grant_lifetime, grant_lifetime, 30 * 86400)
 DEF_INT(csc_cfg_max_grants, max_grants, 8)
+DEF_INT(csc_cfg_max_tenant_grants, max_tenant_grants, 0)
 DEF_INT(csc_cfg_login_limit, login_limit, 10)
 DEF_INT(csc_cfg_client_limit, client_limit, 300)
 DEF_INT(csc_cfg_otp_limit, otp_limit, 5)

@@ -25,6 +25,7 @@ typedef struct csc_cfg_t {
     int refresh_lifetime;           /* CSCRefreshTokenLifetime (s) */
     int grant_lifetime;             /* CSCGrantLifetime (s) */
     int max_grants;                 /* CSCMaxGrantsPerUser */
+    int max_tenant_grants;          /* CSCMaxGrantsPerTenant */
     int login_limit;                /* CSCLoginLimit (per minute) */
     int client_limit;               /* CSCClientLimit (per minute) */
     int otp_limit;                  /* CSCOTPLimit (per minute) */
@@ -71,6 +72,7 @@ int csc_cfg_token_lifetime(const csc_cfg_t *c);
 int csc_cfg_refresh_lifetime(const csc_cfg_t *c);
 int csc_cfg_grant_lifetime(const csc_cfg_t *c);
 int csc_cfg_max_grants(const csc_cfg_t *c);
+int csc_cfg_max_tenant_grants(const csc_cfg_t *c);
 int csc_cfg_login_limit(const csc_cfg_t *c);
 int csc_cfg_client_limit(const csc_cfg_t *c);
 int csc_cfg_otp_limit(const csc_cfg_t *c);

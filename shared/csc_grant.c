@@ -7,6 +7,7 @@
 #include "csc_grant.h"
 #include "csc_kv.h"
 #include "csc_log.h"
+#include "csc_tenant.h"
 
 #define GRANT_MAGIC   0x47524e31u   /* "GRN1" */
 #define USERIX_MAGIC  0x55475831u   /* "UGX1" */
@@ -39,6 +40,7 @@ typedef struct {
     apr_uint32_t spent_next;        /* ring position of the next spent */
     apr_uint32_t nsads;
     apr_int64_t hard_end;           /* 0: none (a user's SAD registry) */
+    apr_int64_t tenant_hour;        /* counted there (csc_tenant.h); 0: not */
     char user[GRANT_NAME_MAX + 1];
     grant_tok_t access[CSC_GRANT_ACCESS_MAX];   /* oldest first */
     grant_tok_t refresh;
@@ -148,6 +150,7 @@ typedef struct {
     /* out: SAD records that lost their grant, to delete after the lock */
     unsigned char gone[CSC_GRANT_SADS_MAX][CSC_SECRET_KEY_LEN];
     int ngone;
+    apr_int64_t tenant_from, tenant_to;     /* out: the tenant count moves */
     char user_out[GRANT_NAME_MAX + 1];
 } grant_op_t;
 
@@ -191,13 +194,19 @@ static apr_time_t grant_prune(grant_rec_t *g, apr_time_t now)
     return end;
 }
 
-static void take_sads(grant_op_t *op, const grant_rec_t *g)
+/* The grant record goes: its SADs are deleted after the lock, and it no
+ * longer counts for its tenant. */
+static void end_grant(grant_op_t *op, const grant_rec_t *g,
+                      csc_kv_action_e *action)
 {
     apr_uint32_t i;
 
     for (i = 0; i < g->nsads && op->ngone < CSC_GRANT_SADS_MAX; i++) {
         memcpy(op->gone[op->ngone++], g->sads[i].key, CSC_SECRET_KEY_LEN);
     }
+    op->tenant_from = g->tenant_hour;
+    op->tenant_to = 0;
+    *action = CSC_KV_DELETE;
 }
 
 static void add_access(grant_rec_t *g, const grant_tok_t *t)
@@ -230,8 +239,7 @@ static apr_status_t grant_refresh_op(grant_rec_t *g, grant_op_t *op,
         if (is_spent(g, op->v)) {
             /* RFC 9700 4.14.2: whoever holds a rotated refresh token
              * may be a thief, so the grant ends for both holders */
-            take_sads(op, g);
-            *action = CSC_KV_DELETE;
+            end_grant(op, g, action);
             return CSC_GRANT_REPLAYED;
         }
         return APR_NOTFOUND;
@@ -264,8 +272,7 @@ static apr_status_t grant_revoke_token_op(grant_rec_t *g, grant_op_t *op,
     apr_uint32_t i;
 
     if (g->has_refresh && !CRYPTO_memcmp(g->refresh.v, op->v, 32)) {
-        take_sads(op, g);
-        *action = CSC_KV_DELETE;
+        end_grant(op, g, action);
         return APR_SUCCESS;
     }
     for (i = 0; i < g->naccess; i++) {
@@ -281,8 +288,7 @@ static apr_status_t grant_revoke_token_op(grant_rec_t *g, grant_op_t *op,
     g->naccess--;
     if (g->naccess == 0 && !g->has_refresh) {
         /* the last token of a login ends the login, SADs and all */
-        take_sads(op, g);
-        *action = CSC_KV_DELETE;
+        end_grant(op, g, action);
     }
     return APR_SUCCESS;
 }
@@ -328,8 +334,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
         rv = grant_revoke_token_op(g, op, action);
         break;
     case OP_DELETE:
-        take_sads(op, g);
-        *action = CSC_KV_DELETE;
+        end_grant(op, g, action);
         return APR_SUCCESS;
     case OP_ADD_SAD:
         if (g->hard_end && g->hard_end <= op->now) {
@@ -352,9 +357,13 @@ static apr_status_t grant_update(void *baton, const void *cur,
     }
     end = grant_prune(g, op->now);
     if (end == 0) {
-        take_sads(op, g);
-        *action = CSC_KV_DELETE;
+        end_grant(op, g, action);
         return rv;
+    }
+    if (g->tenant_hour) {
+        /* a life extended by a refresh counts in its new hour */
+        op->tenant_from = g->tenant_hour;
+        op->tenant_to = g->tenant_hour = csc_tenant_hour(end, op->now);
     }
     *expires = end;
     *outlen = sizeof(*g);
@@ -381,6 +390,7 @@ static apr_status_t grant_run(const csc_env_t *env,
     op->now = apr_time_now();
     rv = csc_kv_update(env->kv, key, CSC_SECRET_KEY_LEN, grant_update, op);
     drop_sads(env, op);
+    csc_tenant_move(env, op->tenant_from, op->tenant_to);
     return rv;
 }
 
@@ -508,11 +518,30 @@ apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
         }
         init->has_refresh = 1;
     }
+    /* every login counts for its tenant, so that a quota set later
+     * finds the count right */
+    {
+        grant_rec_t copy = *init;
+
+        rv = csc_tenant_add(env, grant_prune(&copy, now),
+                            csc_cfg_max_tenant_grants(cfg),
+                            &init->tenant_hour);
+        if (rv == APR_EAGAIN) {
+            csc_log(CSC_LOG_MARK, CSC_LOG_WARNING, "auth/login: the tenant "
+                    "holds CSCMaxGrantsPerTenant logins; refusing one for "
+                    "'%s'", user);
+            return CSC_GRANT_TENANT_FULL;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
     op = apr_pcalloc(p, sizeof(*op));
     op->op = OP_CREATE;
     op->init = init;
     grant_key(env, id, key);
     if ((rv = grant_run(env, key, op)) != APR_SUCCESS) {
+        csc_tenant_move(env, init->tenant_hour, 0);
         return rv;
     }
     ix = apr_pcalloc(p, sizeof(*ix));

@@ -31,6 +31,8 @@
 /* A refresh token presented again after it was rotated: the grant has
  * been revoked. */
 #define CSC_GRANT_REPLAYED (APR_OS_START_USERERR + 41)
+/* The tenant (credential store) holds CSCMaxGrantsPerTenant logins. */
+#define CSC_GRANT_TENANT_FULL (APR_OS_START_USERERR + 42)
 
 typedef struct {
     char kind;              /* CSC_TOKEN_ACCESS or CSC_TOKEN_REFRESH */
@@ -41,7 +43,8 @@ typedef struct {
 
 /* auth/login: a new grant for user with an access token and, when
  * refresh is not NULL, a refresh token.  The user's oldest grants beyond
- * CSCMaxGrantsPerUser are revoked. */
+ * CSCMaxGrantsPerUser are revoked; CSC_GRANT_TENANT_FULL when the tenant
+ * holds CSCMaxGrantsPerTenant. */
 apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
                              const char **access, const char **refresh,
                              int *expires_in, apr_pool_t *p);

@@ -38,6 +38,8 @@ ca="--ca-key $fx/ca.key --ca-cert $fx/ca.pem"
 "$admin" ca-create --ca-key "$fx/ca.key" --ca-cert "$fx/ca.pem" \
     --subject "CN=mod_csc Test CA,O=mod_csc tests,C=BE" --days 3650
 for store in "$main" "$tenant"; do "$admin" --store "$store" init; done
+# a tenant with a quota of logins (t/api/014_state_limits.t): no credentials
+"$admin" --store "sqlite3:$fx/quota.db" init >/dev/null
 
 mk() {  # store id owner keyspec subject [extra options]
     store=$1 id=$2 owner=$3 key=$4 subj=$5; shift 5

@@ -20,6 +20,7 @@
 #include "csc_json.h"
 #include "csc_kv.h"
 #include "csc_limit.h"
+#include "csc_tenant.h"
 #include "csc_proc.h"
 #include "csc_sad.h"
 #include "csc_store.h"
@@ -556,6 +557,61 @@ static void test_grant_limits(const char *dir)
     csc_kv_close(small.kv);
 }
 
+/* CSCMaxGrantsPerTenant: the tenant's logins of all users are counted,
+ * a rotation moves its login rather than adding one, a revoked login
+ * makes room. */
+static void test_tenant_quota(const char *dir)
+{
+    csc_env_t t = env;
+    csc_cfg_t *c = csc_cfg_create(pool);
+    const char *err = NULL, *acc, *ref, *next, *user, *first = NULL;
+    char name[16];
+    csc_token_t info;
+    int i, okays = 0, exp;
+
+    c->store_spec = "tenant-quota-test";
+    c->max_tenant_grants = 5;
+    t.cfg = c;
+    ok(csc_kv_shm_open(&t.kv, apr_pstrcat(pool, dir, "/tenant", NULL), 64,
+                       CSC_KV_SHM_FRESH, pool, &err) == APR_SUCCESS,
+       "a state for the tenant");
+    for (i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "user%d", i);
+        okays += csc_grant_login(&t, name, &acc, &ref, &exp, pool)
+                 == APR_SUCCESS;
+        if (i == 0) {
+            first = ref;
+        }
+    }
+    is_int(okays, 5, "five users log in");
+    is_int(csc_tenant_count(&t), 5, "the tenant counts five logins");
+    is_int(csc_grant_login(&t, "user5", &acc, NULL, &exp, pool),
+           CSC_GRANT_TENANT_FULL, "a sixth is refused");
+    is_int(csc_grant_refresh(&t, first, &user, &acc, &next, &exp, pool),
+           APR_SUCCESS, "a rotation within a full tenant");
+    is_int(csc_tenant_count(&t), 5, "moves its login, adds none");
+    ok(csc_grant_lookup(&t, acc, &info, pool) == APR_SUCCESS
+       && csc_grant_revoke(&t, info.grant) == APR_SUCCESS,
+       "one login revoked");
+    is_int(csc_tenant_count(&t), 4, "the count follows");
+    is_int(csc_grant_login(&t, "user5", &acc, NULL, &exp, pool),
+           APR_SUCCESS, "and the sixth user gets in");
+    is_int(csc_grant_revoke_user(&t, "user1", NULL), APR_SUCCESS,
+           "revoke-logins of a user");
+    is_int(csc_tenant_count(&t), 4, "the count follows that too");
+    c->max_tenant_grants = 0;
+    for (i = 0; i < 10; i++) {
+        csc_grant_login(&t, "many", &acc, NULL, &exp, pool);
+    }
+    is_int(csc_tenant_count(&t), 12, "without a quota logins are counted, "
+           "and the per-user bound still holds (8 of 10)");
+    is_int(csc_tenant_hour(apr_time_from_sec(7200), apr_time_from_sec(10)),
+           2, "a grant ending at 2:00 counts in hour 2");
+    is_int(csc_tenant_hour(apr_time_from_sec(86400 * 400), 0), 719,
+           "one longer than the ring counts in its last hour");
+    csc_kv_close(t.kv);
+}
+
 /* 3 a minute: a burst of 3, then one every 20 s; a give-back makes room
  * for one more; another rate keeps its own count. */
 static void test_limits(void)
@@ -614,6 +670,7 @@ int main(void)
     test_extend_full(dir);
     test_grant_limits(dir);
     test_limits();
+    test_tenant_quota(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
         printf("# could not remove %s\n", dir);

@@ -3,7 +3,8 @@
 # (more than the suite's 4,096 slots would hold at three entries each)
 # leave him his newest CSCMaxGrantsPerUser logins, and another user keeps
 # logging in, authorizing and signing.  csc-admin revoke-logins ends every
-# login of a user in the running server.
+# login of a user in the running server.  A tenant's users together hold
+# at most CSCMaxGrantsPerTenant logins (3 on /quota/csc, its own store).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -12,7 +13,7 @@ use MIME::Base64 qw(encode_base64);
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 14;
+plan tests => 22;
 
 my $ES256 = '1.2.840.10045.4.3.2';
 sub b64 { encode_base64($_[0], '') }
@@ -85,3 +86,31 @@ ok t_cmp($out, "revoked 0 logins of nosuchuser\n", 'a user without logins');
 my $bad = `'${\ fixture()->{admin}}' --store '${\ fixture()->{main_store}}' revoke-logins --state-file /nonexistent/state hugo 2>&1`;
 ok t_cmp($? >> 8, 1, 'a missing state file fails');
 ok t_cmp(list_code($again), 200, 'and changes nothing');
+
+# --- CSCMaxGrantsPerTenant 3 on /quota/csc
+{
+    my $Q = '/quota/csc';
+    my (undef, $aj) = login('v1', 'alice', 'alice-secret', prefix => $Q, body => {rememberMe => JSON::PP::true});
+    my $bob = login('v1', 'bob', 'bob-secret', prefix => $Q);
+    my $gina = login('v1', 'gina', 'gina-secret', prefix => $Q);
+    ($r, $j) = csc_call('v1', 'auth/login', {}, authorization => $hugo_auth, prefix => $Q);
+    ok t_cmp(error_is($r, $j), '429|temporarily_unavailable|Too many requests, try again later',
+             'a fourth login in a tenant of three is refused');
+    ok t_cmp($r->header('Retry-After'), 60, 'with Retry-After');
+    ok t_cmp(list_code($bob, $Q), 200, 'the logins it holds work');
+    my $rt = $aj->{refresh_token};
+    my @codes;
+    for (1 .. 3) {
+        ($r, $j) = csc_call('v1', 'auth/login', {refresh_token => $rt, rememberMe => JSON::PP::true}, prefix => $Q);
+        push @codes, $r->code;
+        $rt = $j->{refresh_token} // '';
+    }
+    ok t_cmp("@codes", '200 200 200', 'rotations in a full tenant go on: they add no login');
+    ($r, $j) = csc_call('v1', 'auth/login', {}, authorization => $hugo_auth, prefix => $Q);
+    ok t_cmp($r->code, 429, 'and the tenant is still full');
+    ($r) = csc_call('v1', 'auth/revoke', {token => $gina}, token => $gina, prefix => $Q);
+    ok t_cmp($r->code, 204, 'one login ends');
+    ($r, $j) = csc_call('v1', 'auth/login', {}, authorization => $hugo_auth, prefix => $Q);
+    ok t_cmp($r->code, 200, 'which makes room for another');
+    ok t_cmp(works('/flood/csc'), '200,200,200', 'other tenants are not affected');
+}

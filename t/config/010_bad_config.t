@@ -40,6 +40,7 @@ my @bad = (
     ['CSCMaxGrantsPerUser 0', qr/CSCMaxGrantsPerUser: '0' is not a whole number from 1 to 64/],
     ['CSCMaxGrantsPerUser 65', qr/CSCMaxGrantsPerUser: '65' is not a whole number from 1 to 64/],
     ['CSCGrantLifetime never', qr/CSCGrantLifetime: 'never' is not a duration/],
+    ['CSCMaxGrantsPerTenant many', qr/CSCMaxGrantsPerTenant: 'many' is not a whole number/],
     ['CSCLoginLimit -1', qr/CSCLoginLimit: '-1' is not a whole number/],
     ['CSCClientLimit lots', qr/CSCClientLimit: 'lots' is not a whole number/],
     ['CSCOTPLimit 1.5', qr/CSCOTPLimit: '1.5' is not a whole number/],
@@ -64,6 +65,7 @@ my ($rc, $out) = check_config(<<"CONF");
     CSCServiceRegion FR
     CSCGrantLifetime 12h
     CSCMaxGrantsPerUser 64
+    CSCMaxGrantsPerTenant 500
     CSCLoginLimit 0
     CSCClientLimit 600
     CSCOTPLimit 3
