@@ -314,6 +314,13 @@ static apr_status_t grant_update(void *baton, const void *cur,
     else if (cur && curlen == sizeof(*g)
              && ((const grant_rec_t *)cur)->magic == GRANT_MAGIC) {
         memcpy(g, cur, sizeof(*g));
+        if (g->naccess > CSC_GRANT_ACCESS_MAX
+            || g->nsads > CSC_GRANT_SADS_MAX
+            || g->nspent > CSC_GRANT_SPENT_MAX
+            || g->spent_next >= CSC_GRANT_SPENT_MAX) {
+            return APR_NOTFOUND;   /* not a record this code wrote */
+        }
+        g->user[GRANT_NAME_MAX] = '\0';
     }
     else if (op->op == OP_ADD_SAD && op->create && !cur) {
         memset(g, 0, sizeof(*g));
@@ -641,7 +648,8 @@ apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (len != sizeof(*g) || g->magic != GRANT_MAGIC) {
+    if (len != sizeof(*g) || g->magic != GRANT_MAGIC
+        || g->naccess > CSC_GRANT_ACCESS_MAX) {
         return APR_NOTFOUND;
     }
     token_digest(env, token, v);
