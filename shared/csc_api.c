@@ -31,6 +31,13 @@ int csc_api_route(const char *base, const char *path, int *version,
     return 0;
 }
 
+void csc_api_too_many(csc_call_t *call, int retry_after)
+{
+    csc_error_set(call->resp, call->req, CSC_ERR_TOO_MANY);
+    apr_table_setn(call->resp->headers, "Retry-After",
+                   apr_itoa(call->req->pool, retry_after));
+}
+
 int csc_api_throttled(csc_call_t *call, char kind, const char *subject,
                       int per_minute)
 {
@@ -40,9 +47,7 @@ int csc_api_throttled(csc_call_t *call, char kind, const char *subject,
     case CSC_LIMIT_OK:
         return 0;
     case CSC_LIMIT_DENIED:
-        csc_error_set(call->resp, call->req, CSC_ERR_TOO_MANY);
-        apr_table_setn(call->resp->headers, "Retry-After",
-                       apr_itoa(call->req->pool, retry));
+        csc_api_too_many(call, retry);
         return 1;
     default:
         csc_error_set(call->resp, call->req, CSC_ERR_UNAVAILABLE);

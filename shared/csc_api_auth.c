@@ -53,8 +53,7 @@ static void issue_tokens(csc_call_t *call, const char *user, int remember)
     rv = csc_grant_login(call->env, user, &access, remember ? &refresh : NULL,
                          &expires_in, call->req->pool);
     if (rv == CSC_GRANT_TENANT_FULL) {
-        csc_error_set(call->resp, call->req, CSC_ERR_TOO_MANY);
-        apr_table_setn(call->resp->headers, "Retry-After", "60");
+        csc_api_too_many(call, 60);
         return;
     }
     if (rv != APR_SUCCESS) {

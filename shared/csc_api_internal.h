@@ -61,6 +61,9 @@ int csc_api_sad_error(csc_call_t *call, int result);
 
 int csc_api_login_available(const csc_env_t *env);
 
+/* 429 temporarily_unavailable with Retry-After (seconds). */
+void csc_api_too_many(csc_call_t *call, int retry_after);
+
 /* Counts one call of subject against a throttle (csc_limit.h); 1 with
  * 429 (and Retry-After) or 503 answered when it may not go on. */
 int csc_api_throttled(csc_call_t *call, char kind, const char *subject,
