@@ -46,9 +46,9 @@
 #include <apr_general.h>
 #include <apr_pools.h>
 
-#include "csc_algo.h"
-#include "csc_pin.h"
-#include "csc_signer.h"
+#include "crypto/csc_algo.h"
+#include "authz/csc_pin.h"
+#include "signer/csc_signer.h"
 
 #define BENCH_PIN "271828"
 /* getpid calls per counted operation: a pool clear and a loop check per

@@ -9,8 +9,8 @@
 #include <http_protocol.h>
 #include <util_mutex.h>
 
-#include "csc_log.h"
-#include "csc_signer.h"
+#include "base/csc_log.h"
+#include "signer/csc_signer.h"
 #include "mod_csc.h"
 
 static server_rec *log_server;

@@ -8,10 +8,10 @@
 #include <http_log.h>
 #include <ap_provider.h>
 
-#include "csc_api.h"
-#include "csc_cfg.h"
-#include "csc_kv.h"
-#include "csc_store.h"
+#include "api/csc_api.h"
+#include "config/csc_cfg.h"
+#include "state/csc_kv.h"
+#include "store/csc_store.h"
 
 /* mod_csc.c declares the module, which declares the log index itself */
 #ifndef MOD_CSC_DECLARES_MODULE

@@ -7,7 +7,7 @@
 #include <http_core.h>
 #include <mod_auth.h>
 
-#include "csc_grant.h"
+#include "authz/csc_grant.h"
 #include "mod_csc.h"
 
 mod_csc_global_cfg mod_csc_global;

@@ -17,7 +17,7 @@
 #include <http_request.h>
 #include <util_filter.h>
 
-#include "csc_error.h"
+#include "http/csc_error.h"
 #include "mod_csc.h"
 
 typedef struct {

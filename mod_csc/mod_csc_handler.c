@@ -7,7 +7,7 @@
 #include <http_request.h>
 #include <mod_auth.h>
 
-#include "csc_error.h"
+#include "http/csc_error.h"
 #include "mod_csc.h"
 
 typedef struct {

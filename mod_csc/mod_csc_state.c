@@ -5,7 +5,7 @@
 #include <apr_strings.h>
 #include <http_core.h>
 
-#include "csc_signer.h"
+#include "signer/csc_signer.h"
 #include "mod_csc.h"
 
 csc_kv_t *mod_csc_kv;

@@ -18,7 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "csc_admin.h"
-#include "csc_log.h"
+#include "base/csc_log.h"
 
 static const csc_admin_cmd_t *const commands[] = {
     &csc_admin_cmd_init,

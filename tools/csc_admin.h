@@ -13,7 +13,7 @@
 #include <apr_errno.h>
 #include <apr_tables.h>
 
-#include "csc_store.h"
+#include "store/csc_store.h"
 
 /* Exit codes (documented in the global help). */
 #define CSC_ADMIN_EXIT_OK    0

@@ -13,8 +13,8 @@
 #endif
 
 #include "csc_admin.h"
-#include "csc_otp.h"
-#include "csc_pin.h"
+#include "authz/csc_otp.h"
+#include "authz/csc_pin.h"
 
 #define DEFAULT_ISSUER "mod_csc"
 

@@ -6,8 +6,8 @@
 #include <apr_strings.h>
 
 #include "csc_admin.h"
-#include "csc_ca.h"
-#include "csc_x509.h"
+#include "enroll/csc_ca.h"
+#include "crypto/csc_x509.h"
 
 #define DEFAULT_CA_DAYS 3650
 #define DEFAULT_CERT_DAYS 365

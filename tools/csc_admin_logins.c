@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "csc_admin.h"
-#include "csc_api.h"
-#include "csc_grant.h"
-#include "csc_kv.h"
+#include "api/csc_api.h"
+#include "authz/csc_grant.h"
+#include "state/csc_kv.h"
 
 #define DEFAULT_STATE_FILE "/run/apache2/csc-state"
 

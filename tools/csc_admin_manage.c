@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "csc_admin.h"
-#include "csc_x509.h"
+#include "crypto/csc_x509.h"
 
 enum {
     O_OWNER = 0x100, O_JSON, O_DELETE_KEY, O_ID

@@ -14,9 +14,9 @@
 #include <openssl/x509.h>
 
 #include "csc_admin.h"
-#include "csc_algo.h"
-#include "csc_ca.h"
-#include "csc_signer.h"
+#include "crypto/csc_algo.h"
+#include "enroll/csc_ca.h"
+#include "signer/csc_signer.h"
 
 static int needs_pin(const char *ref)
 {

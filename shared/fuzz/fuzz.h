@@ -11,7 +11,7 @@
 
 #include <apr_pools.h>
 
-#include "csc_kv.h"
+#include "state/csc_kv.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
 
 #include <apr_strings.h>
 
-#include "csc_b64.h"
+#include "base/csc_b64.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

@@ -24,11 +24,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "csc_api.h"
-#include "csc_ca.h"
-#include "csc_pin.h"
-#include "csc_signer.h"
-#include "csc_store.h"
+#include "api/csc_api.h"
+#include "enroll/csc_ca.h"
+#include "authz/csc_pin.h"
+#include "signer/csc_signer.h"
+#include "store/csc_store.h"
 #include "fuzz.h"
 #include "testkeys.h"
 

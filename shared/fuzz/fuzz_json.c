@@ -7,7 +7,7 @@
 
 #include <apr_strings.h>
 
-#include "csc_json.h"
+#include "http/csc_json.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

@@ -4,7 +4,7 @@
  * any text without touching an HSM, and always explain a refusal. */
 #include <apr_strings.h>
 
-#include "csc_signer.h"
+#include "signer/csc_signer.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

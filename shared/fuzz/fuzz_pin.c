@@ -7,7 +7,7 @@
 
 #include <apr_strings.h>
 
-#include "csc_pin.h"
+#include "authz/csc_pin.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

@@ -8,7 +8,7 @@
 
 #include <apr_strings.h>
 
-#include "csc_algo.h"
+#include "crypto/csc_algo.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

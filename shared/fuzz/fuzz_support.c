@@ -7,7 +7,7 @@
 #include <apr_general.h>
 #include <apr_time.h>
 
-#include "csc_log.h"
+#include "base/csc_log.h"
 #include "fuzz.h"
 
 #define MEMKV_SLOTS 256

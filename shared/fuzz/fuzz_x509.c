@@ -7,8 +7,8 @@
 
 #include <apr_strings.h>
 
-#include "csc_b64.h"
-#include "csc_x509.h"
+#include "base/csc_b64.h"
+#include "crypto/csc_x509.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;

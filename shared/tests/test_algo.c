@@ -10,7 +10,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "csc_algo.h"
+#include "crypto/csc_algo.h"
 #include "tap.h"
 
 #define RSAENC  CSC_OID_RSA_ENCRYPTION

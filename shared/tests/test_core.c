@@ -13,17 +13,17 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "csc_api.h"
-#include "csc_b64.h"
-#include "csc_error.h"
-#include "csc_grant.h"
-#include "csc_json.h"
-#include "csc_kv.h"
-#include "csc_limit.h"
-#include "csc_tenant.h"
-#include "csc_proc.h"
-#include "csc_sad.h"
-#include "csc_store.h"
+#include "api/csc_api.h"
+#include "base/csc_b64.h"
+#include "http/csc_error.h"
+#include "authz/csc_grant.h"
+#include "http/csc_json.h"
+#include "state/csc_kv.h"
+#include "authz/csc_limit.h"
+#include "authz/csc_tenant.h"
+#include "base/csc_proc.h"
+#include "authz/csc_sad.h"
+#include "store/csc_store.h"
 #include "tap.h"
 
 static apr_pool_t *pool;

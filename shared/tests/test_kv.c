@@ -18,8 +18,8 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
-#include "csc_kv.h"
-#include "csc_log.h"
+#include "state/csc_kv.h"
+#include "base/csc_log.h"
 #include "tap.h"
 
 static char tmpdir[64];

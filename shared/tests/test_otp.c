@@ -9,7 +9,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
-#include "csc_otp.h"
+#include "authz/csc_otp.h"
 #include "tap.h"
 
 #define K20 ((const unsigned char *)"12345678901234567890")

@@ -7,7 +7,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
-#include "csc_pin.h"
+#include "authz/csc_pin.h"
 #include "tap.h"
 
 /* Published PBKDF2-HMAC-SHA256 vector (P = "passwordPASSWORDpassword",

@@ -33,9 +33,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "csc_algo.h"
-#include "csc_log.h"
-#include "csc_signer.h"
+#include "crypto/csc_algo.h"
+#include "base/csc_log.h"
+#include "signer/csc_signer.h"
 #include "tap.h"
 #include "testkeys.h"
 

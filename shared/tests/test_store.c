@@ -17,10 +17,10 @@
 #include "apr_thread_proc.h"
 #include "apr_time.h"
 
-#include "csc_log.h"
-#include "csc_store.h"
-#include "csc_store_cache.h"
-#include "csc_store_schema.h"
+#include "base/csc_log.h"
+#include "store/csc_store.h"
+#include "store/csc_store_cache.h"
+#include "store/csc_store_schema.h"
 #include "tap.h"
 
 static apr_pool_t *pool;

@@ -18,9 +18,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "csc_ca.h"
-#include "csc_credfacts.h"
-#include "csc_x509.h"
+#include "enroll/csc_ca.h"
+#include "crypto/csc_credfacts.h"
+#include "crypto/csc_x509.h"
 #include "tap.h"
 #include "testkeys.h"
 

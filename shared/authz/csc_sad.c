@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "authz/csc_grant.h"
+#include "state/csc_kv.h"
+#include "base/csc_log.h"
+#include "authz/csc_sad.h"
+#include "authz/csc_secret.h"
+
+/* A spent or expired SAD stays known this long, so that its holder is
+ * told "SAD expired" instead of "invalid", and so a refund can restore a
+ * budget that reached zero. */
+#define SAD_GRACE apr_time_from_sec(600)
+#define SAD_MAGIC 0x53414431u   /* "SAD1" */
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_int32_t remaining;
+    apr_int64_t expires;                      /* apr_time_t */
+    apr_uint32_t nhashes;                     /* 0: not bound to hashes */
+    char user[CSC_SAD_MAX_NAME + 1];
+    char credential[CSC_SAD_MAX_NAME + 1];
+    char hash_oid[48];                        /* "" when not bound */
+    char grant[24];                           /* "": no grant (external) */
+    unsigned char used[CSC_SAD_MAX_HASHES];
+    unsigned char fp[CSC_SAD_MAX_HASHES][32]; /* SHA-256 of each digest */
+} sad_record_t;
+
+typedef char sad_record_fits[sizeof(sad_record_t) <= CSC_KV_VALUE_MAX
+                             ? 1 : -1];
+
+/* Digests are compared through a fingerprint: equal bytes, whatever
+ * base64 alphabet carried them, give equal fingerprints. */
+static void fingerprint(const csc_digest_t *d, unsigned char out[32])
+{
+    unsigned int n = 32;
+
+    EVP_Digest(d->data, d->len, out, &n, csc_secret_sha256(), NULL);
+}
+
+/* Stores a SAD record and files it under its grant, which bounds how
+ * many one login can hold; a grant that went away meanwhile takes the new
+ * SAD with it. */
+static apr_status_t sad_store(const csc_env_t *env, const char *secret,
+                              const sad_record_t *rec)
+{
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    apr_status_t rv;
+
+    csc_secret_state_key(env, 's', secret, key);
+    rv = csc_kv_put(env->kv, key, sizeof(key), rec, sizeof(*rec),
+                    rec->expires + SAD_GRACE);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = csc_grant_add_sad(env, rec->grant[0] ? rec->grant : NULL,
+                           rec->user, key, rec->expires + SAD_GRACE);
+    if (rv != APR_SUCCESS) {
+        csc_kv_del(env->kv, key, sizeof(key));
+    }
+    return rv;
+}
+
+apr_status_t csc_sad_issue(const csc_env_t *env, const csc_sad_grant_t *g,
+                           const char **sad, apr_pool_t *p)
+{
+    sad_record_t rec;
+    int i, n = g->hashes ? g->hashes->nelts : 0;
+    const char *secret;
+    apr_status_t rv;
+
+    if (n > CSC_SAD_MAX_HASHES || strlen(g->user) > CSC_SAD_MAX_NAME
+        || strlen(g->credential_id) > CSC_SAD_MAX_NAME
+        || (g->hash_oid && strlen(g->hash_oid) >= sizeof(rec.hash_oid))
+        || (g->grant && strlen(g->grant) >= sizeof(rec.grant))
+        || g->num_signatures < 1) {
+        return APR_EINVAL;
+    }
+    secret = csc_secret_new(p);
+    if (!secret) {
+        return APR_EGENERAL;
+    }
+    memset(&rec, 0, sizeof(rec));
+    rec.magic = SAD_MAGIC;
+    rec.remaining = g->num_signatures;
+    rec.expires = apr_time_now() + apr_time_from_sec(g->lifetime);
+    rec.nhashes = (apr_uint32_t)n;
+    strcpy(rec.user, g->user);
+    strcpy(rec.credential, g->credential_id);
+    if (g->hash_oid) {
+        strcpy(rec.hash_oid, g->hash_oid);
+    }
+    if (g->grant) {
+        strcpy(rec.grant, g->grant);
+    }
+    for (i = 0; i < n; i++) {
+        fingerprint(&APR_ARRAY_IDX(g->hashes, i, csc_digest_t), rec.fp[i]);
+    }
+    if ((rv = sad_store(env, secret, &rec)) != APR_SUCCESS) {
+        return rv;
+    }
+    *sad = secret;
+    return APR_SUCCESS;
+}
+
+typedef enum {
+    SAD_CONSUME,     /* signHash: take the digests from the budget */
+    SAD_REFUND,      /* give back what a failed signHash took */
+    SAD_RESERVE,     /* extendTransaction: check, copy out, empty the budget */
+    SAD_RESTORE      /* extendTransaction failed later: give the budget back */
+} sad_mode_e;
+
+typedef struct {
+    const char *user, *grant, *credential, *hash_oid;
+    const apr_array_header_t *digests;
+    sad_mode_e mode;
+    int amount;          /* SAD_RESTORE: the budget to give back */
+    sad_record_t *copy;  /* SAD_RESERVE: the record as it was */
+} sad_op_t;
+
+static csc_sad_result_e check_owner(const sad_record_t *rec,
+                                    const sad_op_t *op)
+{
+    /* a SAD serves only the login that authorized it: once that login is
+     * revoked, a later one of the same user cannot use it */
+    if (rec->magic != SAD_MAGIC || strcmp(rec->user, op->user) != 0
+        || strcmp(rec->grant, op->grant ? op->grant : "") != 0
+        || strcmp(rec->credential, op->credential) != 0) {
+        return CSC_SAD_INVALID;
+    }
+    if (rec->expires <= apr_time_now()) {
+        return CSC_SAD_EXPIRED;
+    }
+    return rec->remaining > 0 ? CSC_SAD_OK : CSC_SAD_INVALID;
+}
+
+/* Marks each digest against an unused bound fingerprint; all or nothing.
+ * SAD_RESERVE only checks: rec->used is left as it was. */
+static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
+{
+    unsigned char used[CSC_SAD_MAX_HASHES];
+    unsigned char fp[32];
+    apr_uint32_t j;
+    int i;
+
+    if (rec->hash_oid[0] && (!op->hash_oid
+                             || strcmp(rec->hash_oid, op->hash_oid) != 0)) {
+        return CSC_SAD_HASH_NOT_BOUND;
+    }
+    if (rec->nhashes == 0) {
+        return CSC_SAD_OK;
+    }
+    memcpy(used, rec->used, sizeof(used));
+    for (i = 0; i < op->digests->nelts; i++) {
+        fingerprint(&APR_ARRAY_IDX(op->digests, i, csc_digest_t), fp);
+        for (j = 0; j < rec->nhashes; j++) {
+            if (!used[j] && !CRYPTO_memcmp(rec->fp[j], fp, 32)) {
+                used[j] = 1;
+                break;
+            }
+        }
+        if (j == rec->nhashes) {
+            return CSC_SAD_HASH_NOT_BOUND;
+        }
+    }
+    if (op->mode == SAD_CONSUME) {
+        memcpy(rec->used, used, sizeof(used));
+    }
+    return CSC_SAD_OK;
+}
+
+static void unbind_digests(sad_record_t *rec, const sad_op_t *op)
+{
+    unsigned char fp[32];
+    apr_uint32_t j;
+    int i;
+
+    for (i = 0; i < op->digests->nelts && rec->nhashes; i++) {
+        fingerprint(&APR_ARRAY_IDX(op->digests, i, csc_digest_t), fp);
+        for (j = 0; j < rec->nhashes; j++) {
+            if (rec->used[j] && !CRYPTO_memcmp(rec->fp[j], fp, 32)) {
+                rec->used[j] = 0;
+                break;
+            }
+        }
+    }
+}
+
+static apr_status_t sad_update(void *baton, const void *cur,
+                               apr_size_t curlen, apr_time_t cur_expires,
+                               void *out, apr_size_t *outlen,
+                               apr_time_t *expires, csc_kv_action_e *action)
+{
+    sad_op_t *op = baton;
+    sad_record_t *rec = out;
+    csc_sad_result_e r;
+    int n = op->digests ? op->digests->nelts : 0;
+
+    (void)cur_expires;
+    (void)expires;   /* 0: the record keeps its expiry */
+    if (!cur || curlen != sizeof(*rec)) {
+        return CSC_SAD_INVALID;
+    }
+    memcpy(rec, cur, sizeof(*rec));
+    switch (op->mode) {
+    case SAD_REFUND:
+        if (rec->magic != SAD_MAGIC) {
+            return CSC_SAD_INVALID;
+        }
+        rec->remaining += n;
+        unbind_digests(rec, op);
+        break;
+    case SAD_RESTORE:
+        if (rec->magic != SAD_MAGIC) {
+            return CSC_SAD_INVALID;
+        }
+        rec->remaining += op->amount;
+        break;
+    case SAD_CONSUME:
+    case SAD_RESERVE:
+        if ((r = check_owner(rec, op)) != CSC_SAD_OK) {
+            return r;
+        }
+        if (n > rec->remaining) {
+            return CSC_SAD_TOO_MANY;
+        }
+        /* an extension that announces no hashes keeps the binding as it
+         * is; signHash always brings its digests */
+        if (op->digests && (r = bind_digests(rec, op)) != CSC_SAD_OK) {
+            return r;
+        }
+        if (op->mode == SAD_RESERVE) {
+            /* the successor gets the whole budget; this SAD keeps none, so
+             * a concurrent signHash or second extension finds it spent */
+            memcpy(op->copy, rec, sizeof(*rec));
+            rec->remaining = 0;
+        }
+        else {
+            rec->remaining -= n;
+        }
+        break;
+    }
+    *outlen = sizeof(*rec);
+    *action = CSC_KV_STORE;
+    return CSC_SAD_OK;
+}
+
+static csc_sad_result_e run(const csc_env_t *env, const char *sad,
+                            sad_op_t *op)
+{
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    apr_status_t rv;
+
+    if (strlen(sad) > 128) {
+        return CSC_SAD_INVALID;
+    }
+    csc_secret_state_key(env, 's', sad, key);
+    rv = csc_kv_update(env->kv, key, sizeof(key), sad_update, op);
+    if (rv >= CSC_SAD_OK && rv <= CSC_SAD_HASH_NOT_BOUND) {
+        return (csc_sad_result_e)rv;
+    }
+    csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "SAD state update failed (%d)", rv);
+    return CSC_SAD_STATE_ERROR;
+}
+
+csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
+                                 const char *user, const char *grant,
+                                 const char *credential_id,
+                                 const char *hash_oid,
+                                 const apr_array_header_t *digests)
+{
+    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
+                   SAD_CONSUME, 0, NULL};
+
+    return run(env, sad, &op);
+}
+
+void csc_sad_refund(const csc_env_t *env, const char *sad,
+                    const apr_array_header_t *digests)
+{
+    sad_op_t op = {"", NULL, "", NULL, digests, SAD_REFUND, 0, NULL};
+
+    run(env, sad, &op);
+}
+
+csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
+                                const char *user, const char *grant,
+                                const char *credential_id,
+                                const char *hash_oid,
+                                const apr_array_header_t *digests,
+                                int lifetime, const char **new_sad,
+                                apr_pool_t *p)
+{
+    sad_record_t old, rec;
+    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
+                   SAD_RESERVE, 0, &old};
+    csc_sad_result_e r;
+    const char *secret = csc_secret_new(p);
+    apr_uint32_t j;
+
+    if (!secret) {
+        return CSC_SAD_STATE_ERROR;
+    }
+    if ((r = run(env, sad, &op)) != CSC_SAD_OK) {
+        return r;
+    }
+    /* the successor: what is left of the old grant, nothing more; a bound
+     * SAD stays bound to its unsigned hashes and their algorithm */
+    memset(&rec, 0, sizeof(rec));
+    rec.magic = SAD_MAGIC;
+    rec.remaining = old.remaining;
+    rec.expires = apr_time_now() + apr_time_from_sec(lifetime);
+    strcpy(rec.user, old.user);
+    strcpy(rec.credential, old.credential);
+    strcpy(rec.hash_oid, old.hash_oid);
+    strcpy(rec.grant, old.grant);
+    for (j = 0; j < old.nhashes; j++) {
+        if (!old.used[j]) {
+            memcpy(rec.fp[rec.nhashes++], old.fp[j], 32);
+        }
+    }
+    if (old.nhashes > 0 && rec.nhashes == 0) {
+        /* budget left but no bound hash unsigned (the counts disagree):
+         * never let a bound SAD turn into an unbound one */
+        op.mode = SAD_RESTORE;
+        op.amount = old.remaining;
+        run(env, sad, &op);
+        return CSC_SAD_INVALID;
+    }
+    if (sad_store(env, secret, &rec) != APR_SUCCESS) {
+        /* a refused extension leaves the old SAD as it was */
+        op.mode = SAD_RESTORE;
+        op.amount = old.remaining;
+        if (run(env, sad, &op) != CSC_SAD_OK) {
+            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "extendTransaction: could not "
+                    "give a SAD its budget back");
+        }
+        return CSC_SAD_STATE_ERROR;
+    }
+    *new_sad = secret;
+    return CSC_SAD_OK;
+}
