@@ -214,17 +214,8 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" \
 # csc-admin runs as $buser, who may not reach the tree (a clone under
 # /root): a private copy too
 admin=$W/bin/csc-admin
-if [ -x "$top/tools/csc-admin" ]; then
-    cp "$top/tools/csc-admin" "$admin"
-else
-    # not (yet) part of the build: compile it the same way
-    # shellcheck disable=SC2046
-    gcc -std=c11 -D_GNU_SOURCE -O2 -I"$top/shared" -I"$top/tools" \
-        $(pkg-config --cflags $deps p11-kit-1) "$top"/tools/*.c "$libcsc" \
-        $(pkg-config --libs $deps) -ldl -lpthread -o "$W/bin/csc-admin" \
-        2>"$W/admin-build.log" \
-        || { tail -20 "$W/admin-build.log" >&2; die "cannot build csc-admin"; }
-fi
+[ -x "$top/tools/csc-admin" ] || die "build produced no tools/csc-admin"
+cp "$top/tools/csc-admin" "$admin"
 
 # --- token, credentials, TLS certificate ---------------------------------------
 p11mod=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so

@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# make check: the rules of the tree that review alone would not keep (TAP).
+#  - tool-only code (shared/enroll/, the demo CA) is not in mod_csc.so;
+#  - mod_csc.so exports csc_module and nothing else.
+set -u
+dso=mod_csc/.libs/mod_csc.so
+n=0
+failed=0
+check() {   # check DESCRIPTION OUTPUT-THAT-MUST-BE-EMPTY
+    n=$((n + 1))
+    if [ -z "$2" ]; then
+        echo "ok $n - $1"
+    else
+        echo "not ok $n - $1"
+        printf '%s\n' "$2" | head -n 20 | sed 's/^/# /'
+        failed=1
+    fi
+}
+if [ ! -f "$dso" ]; then
+    echo "not ok 1 - $dso was built"
+    echo "1..1"
+    exit 1
+fi
+all=$(nm "$dso")
+check "mod_csc.so has symbols to inspect" "$( [ -n "$all" ] || echo 'nm printed nothing')"
+check "no demo CA (csc_ca_*) in mod_csc.so" \
+    "$(printf '%s\n' "$all" | grep ' csc_ca_')"
+check "mod_csc.so exports only csc_module" \
+    "$(nm -D --defined-only "$dso" | awk '{print $NF}' | grep -v '^csc_module$' \
+       | grep -v '^_\(init\|fini\|edata\|end\|_bss_start\)$')"
+echo "1..$n"
+exit $failed
