@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # make check: the rules of the tree that review alone would not keep (TAP).
 #  - tool-only code (shared/enroll/, the demo CA) is not in mod_csc.so;
-#  - mod_csc.so exports csc_module and nothing else.
+#  - mod_csc.so exports csc_module and nothing else;
+#  - the signer's route files call nothing in csc_signer.c (routes get a
+#    context instead: no symbol cycle between the signer and its routes).
 set -u
 dso=mod_csc/.libs/mod_csc.so
 n=0
@@ -29,5 +31,12 @@ check "no demo CA (csc_ca_*) in mod_csc.so" \
 check "mod_csc.so exports only csc_module" \
     "$(nm -D --defined-only "$dso" | awk '{print $NF}' | grep -v '^csc_module$' \
        | grep -v '^_\(init\|fini\|edata\|end\|_bss_start\)$')"
+routes=$(ls shared/signer/.libs/libcsc_la-csc_signer_*.o 2>/dev/null)
+check "the signer's route objects were built" "$( [ -n "$routes" ] || echo 'none found')"
+for o in $routes; do
+    check "$(basename "$o" .o | sed 's/^libcsc_la-//') calls nothing in csc_signer.c" \
+        "$(nm -u "$o" | awk '{print $2}' | grep '^csc_signer_' \
+           | grep -v '^csc_signer_pkcs11_uri_check$')"
+done
 echo "1..$n"
 exit $failed

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "base/csc_ossl.h"
 #include "crypto/csc_x509.h"
 
 /* RFC 4514 wants UTF-8 strings; OpenSSL's RFC 2253 preset would turn every
@@ -38,22 +39,7 @@ static const struct {
 #define ERR_ENTER() ERR_set_mark()
 #define ERR_LEAVE() ERR_pop_to_mark()
 
-/* A PEM block with an encryption header would otherwise make OpenSSL ask
- * for a passphrase on the terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
 
-static const char *ossl_reason(void)
-{
-    const char *r = ERR_reason_error_string(ERR_peek_last_error());
-    return r ? r : "unknown OpenSSL error";
-}
 
 /* Reading PEM until it runs out always ends in a "no start line" error;
  * only that one means a clean end of input. */
@@ -80,7 +66,7 @@ static X509 *read_first_cert(const char *pem)
     if (bio == NULL) {
         return NULL;
     }
-    x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+    x = PEM_read_bio_X509(bio, NULL, csc_ossl_no_passphrase, NULL);
     BIO_free(bio);
     return x;
 }
@@ -93,7 +79,7 @@ static EVP_PKEY *read_pubkey(const char *pem)
     if (bio == NULL) {
         return NULL;
     }
-    pk = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+    pk = PEM_read_bio_PUBKEY(bio, NULL, csc_ossl_no_passphrase, NULL);
     BIO_free(bio);
     return pk;
 }
@@ -252,7 +238,7 @@ apr_status_t csc_x509_parse_chain(const char *pem, apr_array_header_t **certs,
         rv = APR_EINVAL;
         goto leave;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+    while ((x = PEM_read_bio_X509(bio, NULL, csc_ossl_no_passphrase, NULL)) != NULL) {
         csc_cert_info_t *c;
 
         rv = cert_info(x, &c, p, errmsg);
@@ -266,7 +252,7 @@ apr_status_t csc_x509_parse_chain(const char *pem, apr_array_header_t **certs,
     }
     if (!pem_at_clean_end()) {
         *errmsg = apr_psprintf(p, "certificate %d: bad PEM or DER (%s)",
-                               arr->nelts + 1, ossl_reason());
+                               arr->nelts + 1, csc_ossl_last_reason());
         rv = APR_EINVAL;
         goto leave;
     }
@@ -422,7 +408,7 @@ apr_status_t csc_x509_check_chain(const char *chain_pem, const char **errmsg)
         rv = APR_EINVAL;
         goto leave;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL)) != NULL) {
+    while ((x = PEM_read_bio_X509(bio, NULL, csc_ossl_no_passphrase, NULL)) != NULL) {
         if (!sk_X509_push(chain, x)) {
             X509_free(x);
             *errmsg = "out of memory";

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "base/csc_ossl.h"
 #include "enroll/csc_ca.h"
 
 #define CSC_CA_MAX_DAYS 36500
@@ -44,21 +45,7 @@ static const csc_ext_t ee_exts[] = {
     { NID_undef, NULL }
 };
 
-static const char *ossl_reason(void)
-{
-    const char *r = ERR_reason_error_string(ERR_peek_last_error());
-    return r ? r : "unknown OpenSSL error";
-}
 
-/* An encrypted CA key must fail instead of prompting on the terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
 
 static apr_status_t check_days(int days, const char **errmsg)
 {
@@ -120,7 +107,7 @@ static apr_status_t add_ava(X509_NAME *name, const csc_ava_t *ava, int set,
     ASN1_OBJECT_free(obj);
     if (!rc) {
         *errmsg = apr_psprintf(p, "invalid value for %s (%s)", ava->type,
-                               ossl_reason());
+                               csc_ossl_last_reason());
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -426,7 +413,7 @@ static apr_status_t build_cert(EVP_PKEY *signer, X509 *issuer,
 
 fail:
     *errmsg = apr_psprintf(p, "cannot set certificate %s (%s)", step,
-                           ossl_reason());
+                           csc_ossl_last_reason());
     X509_free(x);
     return APR_EGENERAL;
 }
@@ -444,21 +431,21 @@ static apr_status_t load_ca(const char *key_path, const char *cert_path,
         return APR_EINVAL;
     }
     if ((bio = BIO_new_file(cert_path, "r")) != NULL) {
-        *cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+        *cert = PEM_read_bio_X509(bio, NULL, csc_ossl_no_passphrase, NULL);
         BIO_free(bio);
     }
     if (*cert == NULL) {
         *errmsg = apr_psprintf(p, "cannot read CA certificate %s (%s)",
-                               cert_path, ossl_reason());
+                               cert_path, csc_ossl_last_reason());
         return APR_EINVAL;
     }
     if ((bio = BIO_new_file(key_path, "r")) != NULL) {
-        *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+        *key = PEM_read_bio_PrivateKey(bio, NULL, csc_ossl_no_passphrase, NULL);
         BIO_free(bio);
     }
     if (*key == NULL) {
         *errmsg = apr_psprintf(p, "cannot read CA key %s (%s)", key_path,
-                               ossl_reason());
+                               csc_ossl_last_reason());
         goto fail;
     }
     if (X509_check_ca(*cert) <= 0) {
@@ -539,7 +526,7 @@ static apr_status_t write_key(const char *path, EVP_PKEY *key, apr_pool_t *p,
     if (bio == NULL
         || !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL)) {
         BIO_free(bio);
-        *errmsg = apr_psprintf(p, "cannot encode CA key (%s)", ossl_reason());
+        *errmsg = apr_psprintf(p, "cannot encode CA key (%s)", csc_ossl_last_reason());
         return APR_EGENERAL;
     }
     len = BIO_get_mem_data(bio, &data);
@@ -579,7 +566,7 @@ apr_status_t csc_ca_create(const char *subject, int days,
     }
     if ((key = EVP_EC_gen("P-256")) == NULL) {
         *errmsg = apr_psprintf(p, "cannot generate CA key (%s)",
-                               ossl_reason());
+                               csc_ossl_last_reason());
         rv = APR_EGENERAL;
         goto leave;
     }
@@ -655,7 +642,7 @@ apr_status_t csc_ca_issue(const char *ca_key_path, const char *ca_cert_path,
     }
     if (pubkey_pem != NULL
         && (bio = BIO_new_mem_buf(pubkey_pem, -1)) != NULL) {
-        pubkey = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+        pubkey = PEM_read_bio_PUBKEY(bio, NULL, csc_ossl_no_passphrase, NULL);
     }
     if (pubkey == NULL) {
         *errmsg = "cannot parse public key PEM";
@@ -700,11 +687,11 @@ apr_status_t csc_ca_make_csr(EVP_PKEY *key, const char *subject,
         || !X509_REQ_set_version(req, X509_REQ_VERSION_1)
         || !X509_REQ_set_subject_name(req, name)
         || !X509_REQ_set_pubkey(req, key)) {
-        *errmsg = apr_psprintf(p, "cannot build request (%s)", ossl_reason());
+        *errmsg = apr_psprintf(p, "cannot build request (%s)", csc_ossl_last_reason());
         goto leave;
     }
     if (X509_REQ_sign(req, key, sign_md(key)) <= 0) {
-        *errmsg = apr_psprintf(p, "cannot sign request (%s)", ossl_reason());
+        *errmsg = apr_psprintf(p, "cannot sign request (%s)", csc_ossl_last_reason());
         goto leave;
     }
     if ((bio = BIO_new(BIO_s_mem())) == NULL
@@ -743,7 +730,7 @@ apr_status_t csc_ca_issue_from_csr(const char *ca_key_path,
     }
     rv = APR_EINVAL;
     if (csr_pem != NULL && (bio = BIO_new_mem_buf(csr_pem, -1)) != NULL) {
-        req = PEM_read_bio_X509_REQ(bio, NULL, no_passphrase, NULL);
+        req = PEM_read_bio_X509_REQ(bio, NULL, csc_ossl_no_passphrase, NULL);
     }
     if (req == NULL || (pubkey = X509_REQ_get0_pubkey(req)) == NULL) {
         *errmsg = "cannot parse certificate request PEM";

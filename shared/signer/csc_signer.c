@@ -30,7 +30,8 @@
 
 #include "base/csc_log.h"
 #include "base/csc_proc.h"
-#include "signer/csc_signer.h"
+#include "base/csc_ossl.h"
+#include "signer/csc_signer_route.h"
 
 #define KEYREF_MAX 4096
 #define NBUCKETS 1024
@@ -47,17 +48,19 @@
  * a load failure (retry, rate-limited reinit). */
 #define OP_UNCLEAR (CSC_SIGNER_ERRSPACE + 99)
 
-typedef enum {
-    ROUTE_ENGINE = 1,
-    ROUTE_PROVIDER,
-    ROUTE_FILE
-} route_e;
+/* Tried in order by prefix. */
+static const csc_signer_route_t *const routes[] = {
+    &csc_signer_route_engine,
+    &csc_signer_route_provider,
+    &csc_signer_route_file,
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 typedef struct entry {
     struct entry *next;
     char *keyref;
     const char *target;          /* keyref without the route prefix */
-    route_e route;
+    const csc_signer_route_t *route;
     int hsm;                     /* PKCS#11 behind it */
     pthread_mutex_t lock;
     EVP_PKEY *pkey;
@@ -72,13 +75,7 @@ static unsigned long hsm_gen;    /* bumped by every engine reinit */
 static struct timespec last_reinit;
 static csc_signer_conf_t conf;   /* malloc'd copies */
 static UI_METHOD *ui_method;
-
-/* ---- helpers shared with the route files ------------------------------ */
-
-const csc_signer_conf_t *csc_signer_conf_current(void)
-{
-    return &conf;
-}
+static csc_signer_ctx_t route_ctx;   /* what the routes get: &conf, ui_method */
 
 /* Called by OpenSSL's UI for every PIN prompt of a route; the route runs
  * under our read lock, so conf is stable here. */
@@ -99,53 +96,6 @@ static int pin_cb(char *buf, int size, int rwflag, void *u)
     return (int)n;
 }
 
-UI_METHOD *csc_signer_ui_method(void)
-{
-    return ui_method;
-}
-
-/* Drains the error queue into one line.  *ckr gets the first PKCS#11
- * return value libp11 reported (it files CKR_* values as reason codes
- * under its "PKCS#11 module" library), or -1. */
-static const char *ossl_errors(apr_pool_t *p, long *ckr)
-{
-    const char *first = NULL, *last = NULL, *p11 = NULL;
-    unsigned long e;
-
-    *ckr = -1;
-    /* The CKR line is the one an admin can act on, so prefer it over the
-     * generic "failed loading private key" wrappers. */
-    while ((e = ERR_get_error()) != 0) {
-        const char *lib = ERR_lib_error_string(e);
-        const char *reason = ERR_reason_error_string(e);
-        const char *line = apr_psprintf(p, "%s: %s", lib ? lib : "OpenSSL",
-                                        reason ? reason
-                                        : apr_psprintf(p, "error %08lx", e));
-        if (lib && strcmp(lib, "PKCS#11 module") == 0 && !p11) {
-            p11 = line;
-            *ckr = (long)ERR_GET_REASON(e);
-        }
-        if (!first) {
-            first = line;
-        }
-        last = line;
-    }
-    if (p11) {
-        return p11;
-    }
-    if (!first) {
-        return "no OpenSSL error detail";
-    }
-    return first == last ? first : apr_pstrcat(p, first, "; ", last, NULL);
-}
-
-const char *csc_signer_ossl_errors(apr_pool_t *p)
-{
-    long ckr;
-
-    return ossl_errors(p, &ckr);
-}
-
 static void process_check(void);
 
 /* ---- key references ---------------------------------------------------- */
@@ -155,38 +105,8 @@ static int prefix(const char *s, const char *pre)
     return strncmp(s, pre, strlen(pre)) == 0;
 }
 
-/* RFC 7512 attributes: a key reference must name a private key. */
-static apr_status_t pkcs11_uri_check(const char *uri, apr_pool_t *p,
-                                     const char **errmsg)
-{
-    const char *s = uri + strlen("pkcs11:");
-
-    if (!*s) {
-        *errmsg = "PKCS#11 URI names no key (expected e.g. "
-                  "pkcs11:token=csc;object=rsa1;type=private)";
-        return APR_EINVAL;
-    }
-    while (*s) {
-        size_t n = strcspn(s, ";?&");
-        const char *eq = memchr(s, '=', n);
-        size_t nlen = eq ? (size_t)(eq - s) : n;
-
-        if (eq && nlen == 4 && strncasecmp(s, "type", 4) == 0
-            && !(n - nlen - 1 == 7 && strncmp(eq + 1, "private", 7) == 0)) {
-            *errmsg = apr_psprintf(p, "PKCS#11 URI %s: type must be private",
-                                   uri);
-            return APR_EINVAL;
-        }
-        s += n;
-        if (*s) {
-            s++;
-        }
-    }
-    return APR_SUCCESS;
-}
-
 typedef struct {
-    route_e route;
+    const csc_signer_route_t *route;
     const char *target;
     int hsm;
 } keyref_t;
@@ -216,40 +136,14 @@ static apr_status_t keyref_parse(const char *keyref, keyref_t *kr,
                   "PIN separately";
         return APR_EINVAL;
     }
-    kr->hsm = 0;
-    if (prefix(keyref, "engine:")) {
-        kr->route = ROUTE_ENGINE;
-        kr->target = keyref + strlen("engine:");
-        if (strncmp(kr->target, "pkcs11:", 7) != 0) {   /* libp11: lower case */
-            *errmsg = apr_psprintf(p, "key reference %s: the engine route "
-                                   "takes a pkcs11: URI", keyref);
-            return APR_EINVAL;
+    for (i = 0; i < NROUTES; i++) {
+        if (prefix(keyref, routes[i]->prefix)) {
+            kr->route = routes[i];
+            kr->target = keyref + strlen(routes[i]->prefix);
+            kr->hsm = 0;
+            return kr->route->syntax(keyref, kr->target, &kr->hsm, p,
+                                     errmsg);
         }
-        kr->hsm = 1;
-        return pkcs11_uri_check(kr->target, p, errmsg);
-    }
-    if (prefix(keyref, "provider:")) {
-        kr->route = ROUTE_PROVIDER;
-        kr->target = keyref + strlen("provider:");
-        if (!*kr->target) {
-            *errmsg = "key reference provider: without a URI";
-            return APR_EINVAL;
-        }
-        if (csc_signer_provider_is_pkcs11(kr->target)) {
-            kr->hsm = 1;
-            return pkcs11_uri_check(kr->target, p, errmsg);
-        }
-        return APR_SUCCESS;
-    }
-    if (prefix(keyref, "file:")) {
-        kr->route = ROUTE_FILE;
-        kr->target = keyref + strlen("file:");
-        if (kr->target[0] != '/') {
-            *errmsg = apr_psprintf(p, "key reference %s: file: needs an "
-                                   "absolute path", keyref);
-            return APR_EINVAL;
-        }
-        return APR_SUCCESS;
     }
     *errmsg = apr_psprintf(p, "key reference %s: unknown route (expected "
                            "engine:, provider: or file:)", keyref);
@@ -268,17 +162,7 @@ apr_status_t csc_keyref_check(const char *keyref, apr_pool_t *p,
     }
     process_check();
     pthread_rwlock_rdlock(&state_lock);     /* the checks read conf */
-    switch (kr.route) {
-    case ROUTE_ENGINE:
-        rv = csc_signer_engine_check(kr.target, p, errmsg);
-        break;
-    case ROUTE_PROVIDER:
-        rv = csc_signer_provider_check(kr.target, p, errmsg);
-        break;
-    case ROUTE_FILE:
-        rv = csc_signer_soft_check(kr.target, p, errmsg);
-        break;
-    }
+    rv = kr.route->check(&route_ctx, kr.target, p, errmsg);
     pthread_rwlock_unlock(&state_lock);
     return rv;
 }
@@ -295,6 +179,8 @@ static void state_init(void)
     pthread_rwlock_init(&state_lock, &attr);
     pthread_rwlockattr_destroy(&attr);
     ui_method = UI_UTIL_wrap_read_pem_callback(pin_cb, 0);
+    route_ctx.conf = &conf;
+    route_ctx.ui = ui_method;
 }
 
 static void entry_free(entry_t *e, int abandon_hsm_key)
@@ -446,17 +332,7 @@ static apr_status_t entry_key(entry_t *e, EVP_PKEY **pkey, apr_pool_t *p,
             conf.load_lock(conf.lock_baton);
         }
         ERR_clear_error();
-        switch (e->route) {
-        case ROUTE_ENGINE:
-            rv = csc_signer_engine_load(e->target, &e->pkey, p, errmsg);
-            break;
-        case ROUTE_PROVIDER:
-            rv = csc_signer_provider_load(e->target, &e->pkey, p, errmsg);
-            break;
-        case ROUTE_FILE:
-            rv = csc_signer_soft_load(e->target, &e->pkey, p, errmsg);
-            break;
-        }
+        rv = e->route->load(&route_ctx, e->target, &e->pkey, p, errmsg);
         if (locked) {
             conf.load_unlock(conf.lock_baton);
         }
@@ -498,13 +374,13 @@ static int seconds_since(const struct timespec *then,
 }
 
 /* After a failure on a PKCS#11 backed key (read lock already released). */
-static void hsm_recover(route_e route, unsigned long gen, int was_working,
-                        const char *keyref, const char *why)
+static void hsm_recover(const csc_signer_route_t *route, unsigned long gen,
+                        int was_working, const char *keyref, const char *why)
 {
     struct timespec now;
 
-    if (route != ROUTE_ENGINE) {
-        return;                  /* pkcs11-provider recovers by itself */
+    if (!route->reset) {
+        return;                  /* the route recovers by itself */
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
     pthread_rwlock_wrlock(&state_lock);
@@ -515,7 +391,7 @@ static void hsm_recover(route_e route, unsigned long gen, int was_working,
                 "signer: %s failed (%s); re-initialising the PKCS#11 engine",
                 keyref, why);
         drop_hsm_keys();
-        csc_signer_engine_reset();
+        route->reset(&route_ctx);
         hsm_gen++;
         last_reinit = now;
     }
@@ -544,7 +420,7 @@ static apr_status_t with_key(const char *keyref, op_fn *op, void *baton,
         EVP_PKEY *k = NULL;
         unsigned long gen;
         int loaded, hsm;
-        route_e route;
+        const csc_signer_route_t *route;
 
         pthread_rwlock_rdlock(&state_lock);
         gen = hsm_gen;
@@ -691,7 +567,7 @@ static apr_status_t sign_op(EVP_PKEY *k, void *baton, apr_pool_t *p,
     EVP_PKEY_CTX_free(ctx);
     if (!ok) {
         long ckr;
-        const char *detail = ossl_errors(p, &ckr);
+        const char *detail = csc_ossl_errors(p, &ckr);
 
         if (ckr_is_request_error(ckr)) {
             *errmsg = apr_psprintf(p, "the token refused this signature "
@@ -757,7 +633,7 @@ static apr_status_t pub_op(EVP_PKEY *k, void *baton, apr_pool_t *p,
 
     if (n <= 0) {
         *errmsg = apr_psprintf(p, "cannot encode the public key: %s",
-                               csc_signer_ossl_errors(p));
+                               csc_ossl_errors(p, NULL));
         return OP_UNCLEAR;
     }
     b->der = apr_pmemdup(p, der, (apr_size_t)n);
@@ -845,6 +721,7 @@ static void pin_free(char *pin)
 apr_status_t csc_signer_global_conf(const csc_signer_conf_t *c)
 {
     char *module = NULL, *pin = NULL;
+    size_t i;
 
     process_check();
     if ((c->pkcs11_module && !(module = strdup(c->pkcs11_module)))
@@ -864,7 +741,11 @@ apr_status_t csc_signer_global_conf(const csc_signer_conf_t *c)
     /* Always, not only on change: after a graceful restart this file's
      * statics are fresh but the engine in libcrypto kept the old settings. */
     drop_hsm_keys();
-    csc_signer_engine_reset();
+    for (i = 0; i < NROUTES; i++) {
+        if (routes[i]->reset) {
+            routes[i]->reset(&route_ctx);
+        }
+    }
     hsm_gen++;
     pthread_rwlock_unlock(&state_lock);
     return APR_SUCCESS;

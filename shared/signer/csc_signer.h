@@ -113,32 +113,4 @@ apr_status_t csc_signer_probe(const char *keyref, csc_key_info_t *info,
  * unchanged reference); the next use loads again. */
 void csc_signer_flush(void);
 
-/* ---- internal: between csc_signer.c and its route files only ---------- */
-
-/* Conf in force; valid while the caller is inside a signer call (the
- * signer's lock is held). */
-const csc_signer_conf_t *csc_signer_conf_current(void);
-/* UI method answering PIN prompts from the configured PIN, never a TTY. */
-UI_METHOD *csc_signer_ui_method(void);
-/* Drains this thread's OpenSSL error queue into one line (no secrets). */
-const char *csc_signer_ossl_errors(apr_pool_t *p);
-
-apr_status_t csc_signer_engine_check(const char *uri, apr_pool_t *p,
-                                     const char **errmsg);
-apr_status_t csc_signer_engine_load(const char *uri, EVP_PKEY **pkey,
-                                    apr_pool_t *p, const char **errmsg);
-/* Caller holds the signer's write lock and has freed every engine key. */
-void csc_signer_engine_reset(void);
-
-int csc_signer_provider_is_pkcs11(const char *uri);
-apr_status_t csc_signer_provider_check(const char *uri, apr_pool_t *p,
-                                       const char **errmsg);
-apr_status_t csc_signer_provider_load(const char *uri, EVP_PKEY **pkey,
-                                      apr_pool_t *p, const char **errmsg);
-
-apr_status_t csc_signer_soft_check(const char *path, apr_pool_t *p,
-                                   const char **errmsg);
-apr_status_t csc_signer_soft_load(const char *path, EVP_PKEY **pkey,
-                                  apr_pool_t *p, const char **errmsg);
-
 #endif

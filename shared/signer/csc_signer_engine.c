@@ -33,7 +33,8 @@
 #include <apr_strings.h>
 
 #include "base/csc_log.h"
-#include "signer/csc_signer.h"
+#include "base/csc_ossl.h"
+#include "signer/csc_signer_route.h"
 
 #ifndef OPENSSL_NO_ENGINE
 
@@ -73,9 +74,9 @@ static ENGINE *engine_in_list(void)
     return NULL;
 }
 
-static int engine_apply_conf(ENGINE *e)
+static int engine_apply_conf(const csc_signer_ctx_t *ctx, ENGINE *e)
 {
-    const csc_signer_conf_t *c = csc_signer_conf_current();
+    const csc_signer_conf_t *c = ctx->conf;
 
     if (c->pkcs11_module
         && !ENGINE_ctrl_cmd_string(e, "MODULE_PATH", c->pkcs11_module, 0)) {
@@ -88,7 +89,8 @@ static int engine_apply_conf(ENGINE *e)
 }
 
 /* Caller holds engine_lock. */
-static apr_status_t engine_get(apr_pool_t *p, const char **errmsg)
+static apr_status_t engine_get(const csc_signer_ctx_t *c, apr_pool_t *p,
+                               const char **errmsg)
 {
     ENGINE *e;
 
@@ -114,12 +116,12 @@ static apr_status_t engine_get(apr_pool_t *p, const char **errmsg)
     if (!e) {
         *errmsg = apr_psprintf(p, "OpenSSL engine '" ENGINE_ID "' is not "
                                "available (install libengine-pkcs11-openssl):"
-                               " %s", csc_signer_ossl_errors(p));
+                               " %s", csc_ossl_errors(p, NULL));
         return APR_ENOTIMPL;
     }
-    if (!engine_apply_conf(e) || !ENGINE_init(e)) {
+    if (!engine_apply_conf(c, e) || !ENGINE_init(e)) {
         *errmsg = apr_psprintf(p, "cannot initialise OpenSSL engine '"
-                               ENGINE_ID "': %s", csc_signer_ossl_errors(p));
+                               ENGINE_ID "': %s", csc_ossl_errors(p, NULL));
         ENGINE_free(e);
         return APR_EGENERAL;
     }
@@ -128,29 +130,30 @@ static apr_status_t engine_get(apr_pool_t *p, const char **errmsg)
     return APR_SUCCESS;
 }
 
-apr_status_t csc_signer_engine_load(const char *uri, EVP_PKEY **pkey,
-                                    apr_pool_t *p, const char **errmsg)
+static apr_status_t engine_load(const csc_signer_ctx_t *c, const char *uri,
+                                EVP_PKEY **pkey, apr_pool_t *p,
+                                const char **errmsg)
 {
     apr_status_t rv;
 
     pthread_mutex_lock(&engine_lock);
-    rv = engine_get(p, errmsg);
+    rv = engine_get(c, p, errmsg);
     pthread_mutex_unlock(&engine_lock);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     /* libp11 serialises its own key loads; no need to hold engine_lock. */
-    *pkey = ENGINE_load_private_key(engine, uri, csc_signer_ui_method(), NULL);
+    *pkey = ENGINE_load_private_key(engine, uri, c->ui, NULL);
     if (!*pkey) {
         *errmsg = apr_psprintf(p, "cannot load %s: %s", uri,
-                               csc_signer_ossl_errors(p));
+                               csc_ossl_errors(p, NULL));
         return APR_EGENERAL;
     }
     ERR_clear_error();          /* libp11 leaves harmless noise behind */
     return APR_SUCCESS;
 }
 
-void csc_signer_engine_reset(void)
+static void engine_reset(const csc_signer_ctx_t *c)
 {
     ENGINE_GEN_INT_FUNC_PTR fn;
 
@@ -168,7 +171,7 @@ void csc_signer_engine_reset(void)
         }
     }
     if (engine) {
-        if (!engine_apply_conf(engine)) {
+        if (!engine_apply_conf(c, engine)) {
             csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "signer: cannot configure "
                     "OpenSSL engine '" ENGINE_ID "'");
         }
@@ -183,10 +186,10 @@ void csc_signer_engine_reset(void)
     pthread_mutex_unlock(&engine_lock);
 }
 
-apr_status_t csc_signer_engine_check(const char *uri, apr_pool_t *p,
-                                     const char **errmsg)
+static apr_status_t engine_check(const csc_signer_ctx_t *ctx, const char *uri,
+                                 apr_pool_t *p, const char **errmsg)
 {
-    const csc_signer_conf_t *c = csc_signer_conf_current();
+    const csc_signer_conf_t *c = ctx->conf;
     const char *so = engine_so_path(p);
     struct stat st;
     ENGINE *e;
@@ -216,9 +219,11 @@ apr_status_t csc_signer_engine_check(const char *uri, apr_pool_t *p,
 static const char no_engine[] =
     "this OpenSSL has no ENGINE support; use provider:pkcs11:... instead";
 
-apr_status_t csc_signer_engine_load(const char *uri, EVP_PKEY **pkey,
-                                    apr_pool_t *p, const char **errmsg)
+static apr_status_t engine_load(const csc_signer_ctx_t *c, const char *uri,
+                                EVP_PKEY **pkey, apr_pool_t *p,
+                                const char **errmsg)
 {
+    (void)c;
     (void)uri;
     (void)p;
     *pkey = NULL;
@@ -226,13 +231,15 @@ apr_status_t csc_signer_engine_load(const char *uri, EVP_PKEY **pkey,
     return APR_ENOTIMPL;
 }
 
-void csc_signer_engine_reset(void)
+static void engine_reset(const csc_signer_ctx_t *c)
 {
+    (void)c;
 }
 
-apr_status_t csc_signer_engine_check(const char *uri, apr_pool_t *p,
-                                     const char **errmsg)
+static apr_status_t engine_check(const csc_signer_ctx_t *c, const char *uri,
+                                 apr_pool_t *p, const char **errmsg)
 {
+    (void)c;
     (void)uri;
     (void)p;
     *errmsg = no_engine;
@@ -240,3 +247,24 @@ apr_status_t csc_signer_engine_check(const char *uri, apr_pool_t *p,
 }
 
 #endif /* OPENSSL_NO_ENGINE */
+
+/* libp11's engine takes lower-case pkcs11: URIs only. */
+static apr_status_t engine_syntax(const char *keyref, const char *target,
+                                  int *hsm, apr_pool_t *p, const char **errmsg)
+{
+    *hsm = 1;
+    if (strncmp(target, "pkcs11:", 7) != 0) {
+        *errmsg = apr_psprintf(p, "key reference %s: the engine route "
+                               "takes a pkcs11: URI", keyref);
+        return APR_EINVAL;
+    }
+    return csc_signer_pkcs11_uri_check(target, p, errmsg);
+}
+
+const csc_signer_route_t csc_signer_route_engine = {
+    .prefix = "engine:",
+    .syntax = engine_syntax,
+    .check = engine_check,
+    .load = engine_load,
+    .reset = engine_reset,
+};

@@ -22,7 +22,8 @@
 
 #include <apr_strings.h>
 
-#include "signer/csc_signer.h"
+#include "base/csc_ossl.h"
+#include "signer/csc_signer_route.h"
 
 #define PROVIDER_NAME "pkcs11"
 
@@ -33,7 +34,7 @@ static const char unavailable[] =
 static pthread_mutex_t prov_lock = PTHREAD_MUTEX_INITIALIZER;
 static OSSL_PROVIDER *pkcs11_prov;     /* kept loaded for the process */
 
-int csc_signer_provider_is_pkcs11(const char *uri)
+static int is_pkcs11(const char *uri)
 {
     return strncasecmp(uri, "pkcs11:", 7) == 0;
 }
@@ -55,13 +56,15 @@ static const char *provider_module_path(apr_pool_t *p)
     return apr_pstrcat(p, dir, "/" PROVIDER_NAME ".so", NULL);
 }
 
-apr_status_t csc_signer_provider_check(const char *uri, apr_pool_t *p,
-                                       const char **errmsg)
+static apr_status_t provider_check(const csc_signer_ctx_t *c,
+                                   const char *uri, apr_pool_t *p,
+                                   const char **errmsg)
 {
     const char *so;
     struct stat st;
 
-    if (!csc_signer_provider_is_pkcs11(uri)) {
+    (void)c;
+    if (!is_pkcs11(uri)) {
         return APR_SUCCESS;     /* file: and friends: default provider */
     }
     /* Only look: loading the provider could already talk to the token. */
@@ -87,7 +90,7 @@ static apr_status_t provider_ensure(apr_pool_t *p, const char **errmsg)
         pkcs11_prov = OSSL_PROVIDER_try_load(NULL, PROVIDER_NAME, 1);
         if (!pkcs11_prov) {
             *errmsg = apr_psprintf(p, "%s (%s)", unavailable,
-                                   csc_signer_ossl_errors(p));
+                                   csc_ossl_errors(p, NULL));
             rv = APR_ENOTIMPL;
         }
     }
@@ -95,24 +98,25 @@ static apr_status_t provider_ensure(apr_pool_t *p, const char **errmsg)
     return rv;
 }
 
-apr_status_t csc_signer_provider_load(const char *uri, EVP_PKEY **pkey,
-                                      apr_pool_t *p, const char **errmsg)
+static apr_status_t provider_load(const csc_signer_ctx_t *c, const char *uri,
+                                  EVP_PKEY **pkey, apr_pool_t *p,
+                                  const char **errmsg)
 {
     OSSL_STORE_CTX *sc;
     apr_status_t rv;
 
     *pkey = NULL;
-    if (csc_signer_provider_is_pkcs11(uri)) {
+    if (is_pkcs11(uri)) {
         rv = provider_ensure(p, errmsg);
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
-    sc = OSSL_STORE_open_ex(uri, NULL, NULL, csc_signer_ui_method(), NULL,
+    sc = OSSL_STORE_open_ex(uri, NULL, NULL, c->ui, NULL,
                             NULL, NULL, NULL);
     if (!sc) {
         *errmsg = apr_psprintf(p, "cannot open %s: %s", uri,
-                               csc_signer_ossl_errors(p));
+                               csc_ossl_errors(p, NULL));
         return APR_EGENERAL;
     }
     OSSL_STORE_expect(sc, OSSL_STORE_INFO_PKEY);
@@ -132,9 +136,36 @@ apr_status_t csc_signer_provider_load(const char *uri, EVP_PKEY **pkey,
     OSSL_STORE_close(sc);
     if (!*pkey) {
         *errmsg = apr_psprintf(p, "no private key at %s: %s", uri,
-                               csc_signer_ossl_errors(p));
-        return csc_signer_provider_is_pkcs11(uri) ? APR_EGENERAL : APR_ENOENT;
+                               csc_ossl_errors(p, NULL));
+        return is_pkcs11(uri) ? APR_EGENERAL : APR_ENOENT;
     }
     ERR_clear_error();
     return APR_SUCCESS;
 }
+
+/* Any OSSL_STORE URI; pkcs11: ones go to pkcs11-provider. */
+static apr_status_t provider_syntax(const char *keyref, const char *target,
+                                    int *hsm, apr_pool_t *p,
+                                    const char **errmsg)
+{
+    (void)keyref;
+    *hsm = 0;
+    if (!*target) {
+        *errmsg = "key reference provider: without a URI";
+        return APR_EINVAL;
+    }
+    if (is_pkcs11(target)) {
+        *hsm = 1;
+        return csc_signer_pkcs11_uri_check(target, p, errmsg);
+    }
+    return APR_SUCCESS;
+}
+
+/* pkcs11-provider recovers its sessions by itself: no reset. */
+const csc_signer_route_t csc_signer_route_provider = {
+    .prefix = "provider:",
+    .syntax = provider_syntax,
+    .check = provider_check,
+    .load = provider_load,
+    .reset = NULL,
+};

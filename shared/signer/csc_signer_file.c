@@ -19,25 +19,18 @@
 
 #include <apr_strings.h>
 
+#include "base/csc_ossl.h"
 #include "base/csc_log.h"
-#include "signer/csc_signer.h"
+#include "signer/csc_signer_route.h"
 
 #define KEYFILE_MAX (1024 * 1024)
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
-apr_status_t csc_signer_soft_check(const char *path, apr_pool_t *p,
-                                   const char **errmsg)
+static apr_status_t file_check(const csc_signer_ctx_t *c, const char *path,
+                               apr_pool_t *p, const char **errmsg)
 {
     struct stat st;
 
+    (void)c;
     if (stat(path, &st) != 0) {
         *errmsg = apr_psprintf(p, "key file %s: %s", path, strerror(errno));
         return APR_ENOENT;
@@ -90,8 +83,9 @@ static apr_status_t read_file(const char *path, unsigned char **buf,
     return APR_SUCCESS;
 }
 
-apr_status_t csc_signer_soft_load(const char *path, EVP_PKEY **pkey,
-                                  apr_pool_t *p, const char **errmsg)
+static apr_status_t file_load(const csc_signer_ctx_t *c, const char *path,
+                              EVP_PKEY **pkey, apr_pool_t *p,
+                              const char **errmsg)
 {
     unsigned char *buf = NULL;
     apr_size_t len = 0;
@@ -99,6 +93,7 @@ apr_status_t csc_signer_soft_load(const char *path, EVP_PKEY **pkey,
     apr_status_t rv;
     BIO *bio;
 
+    (void)c;
     *pkey = NULL;
     rv = read_file(path, &buf, &len, &mode, p, errmsg);
     if (rv != APR_SUCCESS) {
@@ -106,8 +101,8 @@ apr_status_t csc_signer_soft_load(const char *path, EVP_PKEY **pkey,
     }
     bio = BIO_new_mem_buf(buf, (int)len);
     if (bio) {
-        *pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL,
-                                           NULL, NULL);
+        *pkey = PEM_read_bio_PrivateKey_ex(bio, NULL, csc_ossl_no_passphrase,
+                                           NULL, NULL, NULL);
         if (!*pkey) {
             (void)BIO_reset(bio);
             *pkey = d2i_PrivateKey_ex_bio(bio, NULL, NULL, NULL);
@@ -131,3 +126,23 @@ apr_status_t csc_signer_soft_load(const char *path, EVP_PKEY **pkey,
     ERR_clear_error();
     return rv;
 }
+
+static apr_status_t file_syntax(const char *keyref, const char *target,
+                                int *hsm, apr_pool_t *p, const char **errmsg)
+{
+    *hsm = 0;
+    if (target[0] != '/') {
+        *errmsg = apr_psprintf(p, "key reference %s: file: needs an "
+                               "absolute path", keyref);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+const csc_signer_route_t csc_signer_route_file = {
+    .prefix = "file:",
+    .syntax = file_syntax,
+    .check = file_check,
+    .load = file_load,
+    .reset = NULL,
+};
