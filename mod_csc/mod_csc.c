@@ -37,7 +37,9 @@ static void p11_unlock(void *baton)
     }
 }
 
-/* The core logs through this, so LogLevel csc:debug applies to it. */
+/* The core's process log (start-up, housekeeping): the main server's
+ * ErrorLog, so LogLevel csc:debug applies to it.  Messages about a request
+ * go to the request's own log (mod_csc_handler.c). */
 static void log_bridge(void *baton, const char *file, int line, int level,
                        const char *msg)
 {
@@ -118,7 +120,8 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     (void)plog;
     (void)ptemp;
     log_server = s;
-    csc_log_set_sink(log_bridge, NULL);
+    csc_log_set_sink(log_bridge, NULL,
+                     ap_get_server_module_loglevel(s, APLOG_MODULE_INDEX));
     mod_csc_find_api_locations(pconf, s);
     /* the first of the two start-up passes only checks the configuration */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {

@@ -7,6 +7,7 @@
 #include <http_request.h>
 #include <mod_auth.h>
 
+#include "base/csc_log.h"
 #include "http/csc_error.h"
 #include "mod_csc.h"
 
@@ -52,6 +53,16 @@ static int check_password(void *baton, const char *user,
         }
     }
     return general_error ? -1 : CSC_PASSWORD_NO_USER;
+}
+
+/* Core messages about this request: its virtual host's ErrorLog, its
+ * per-directory LogLevel, and its log id (%L) in ErrorLogFormat. */
+static void request_log_sink(void *baton, const char *file, int line,
+                             int level, const char *msg)
+{
+    request_rec *r = baton;
+
+    ap_log_rerror(file, line, APLOG_MODULE_INDEX, level, 0, r, "%s", msg);
 }
 
 /* Reads the body, stopping one byte past the limit so that the core can
@@ -157,6 +168,7 @@ int mod_csc_handler(request_rec *r)
     csc_request_t req;
     csc_response_t resp;
     csc_env_t env;
+    csc_log_t log;
     password_baton pb;
     const char *method;
     int version;
@@ -194,6 +206,10 @@ int mod_csc_handler(request_rec *r)
     pb.cfg = cfg;
     req.check_password = check_password;
     req.check_baton = &pb;
+    log.sink = request_log_sink;
+    log.baton = r;
+    log.level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
+    req.log = &log;
     env.cfg = cfg->core;
     env.kv = mod_csc_kv;
     env.store = cfg->store;

@@ -124,7 +124,7 @@ int main(int argc, char **argv)
         return CSC_ADMIN_EXIT_FAIL;
     }
     atexit(apr_terminate);
-    csc_log_set_sink(log_sink, NULL);
+    csc_log_set_sink(log_sink, NULL, CSC_LOG_DEBUG);
     memset(&a, 0, sizeof(a));
     a.pool = pool;
     a.store_spec = getenv("CSC_STORE");

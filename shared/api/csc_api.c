@@ -125,8 +125,8 @@ static int authenticate(csc_call_t *call, const csc_method_t *m)
     return -1;
 }
 
-void csc_handle(const csc_env_t *env, const csc_request_t *req,
-                csc_response_t *resp)
+static void handle(const csc_env_t *env, const csc_request_t *req,
+                   csc_response_t *resp)
 {
     const csc_method_t *m;
     csc_call_t call;
@@ -167,4 +167,13 @@ void csc_handle(const csc_env_t *env, const csc_request_t *req,
     }
     resp->note_user = call.user;
     m->fn(&call);
+}
+
+void csc_handle(const csc_env_t *env, const csc_request_t *req,
+                csc_response_t *resp)
+{
+    const csc_log_t *previous = csc_log_enter(req->log);
+
+    handle(env, req, resp);
+    csc_log_leave(previous);
 }

@@ -196,7 +196,7 @@ apr_pool_t *fuzz_init(void)
     apr_initialize();
     FUZZ_ASSERT(apr_pool_create(&root, NULL) == APR_SUCCESS);
     if (!getenv("CSC_FUZZ_LOG")) {
-        csc_log_set_sink(quiet_sink, NULL);
+        csc_log_set_sink(quiet_sink, NULL, CSC_LOG_DEBUG);
     }
     return root;
 }

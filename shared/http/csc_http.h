@@ -9,6 +9,8 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+struct csc_log_t;
+
 /* Checks a user name and password against the server's authentication
  * providers (httpd: AuthBasicProvider-style authn providers).  Returns 1 for
  * a match, 0 for a wrong password, CSC_PASSWORD_NO_USER when no provider
@@ -32,6 +34,9 @@ typedef struct csc_request_t {
     const char *client_ip;
     csc_password_check_fn *check_password;  /* NULL: Basic login disabled */
     void *check_baton;
+    /* Where messages about this request go (its virtual host's log, its
+     * level, its id); NULL: the process log. */
+    const struct csc_log_t *log;
 } csc_request_t;
 
 /* The longest credential ID a log note carries. */

@@ -24,11 +24,13 @@
 #include "base/csc_proc.h"
 #include "authz/csc_sad.h"
 #include "store/csc_store.h"
+#include "base/csc_log.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
 static csc_env_t env;
 static csc_cfg_t *cfg;
+static const csc_log_t *call_log;   /* req.log of every call() */
 
 /* The password check a server binding would provide. */
 static int check_password(void *baton, const char *user, const char *pw)
@@ -60,6 +62,7 @@ static result_t call(int version, const char *method, const char *http,
     req.content_type = "application/json";
     req.authorization = authz;
     req.check_password = check_password;
+    req.log = call_log;
     res.resp.headers = apr_table_make(pool, 2);
     csc_handle(&env, &req, &res.resp);
     if (res.resp.body) {
@@ -614,6 +617,63 @@ static void test_tenant_quota(const char *dir)
 
 /* 3 a minute: a burst of 3, then one every 20 s; a give-back makes room
  * for one more; another rate keeps its own count. */
+typedef struct {
+    int n;
+    int level;
+    char last[256];
+} capture_t;
+
+static void capture(void *baton, const char *file, int line, int level,
+                    const char *msg)
+{
+    capture_t *c = baton;
+
+    (void)file;
+    (void)line;
+    c->n++;
+    c->level = level;
+    snprintf(c->last, sizeof(c->last), "%s", msg);
+}
+
+/* A message about a request goes to the request's log context, at the
+ * request's level; everything else to the process log. */
+static void test_log_context(void)
+{
+    capture_t proc, rq;
+    csc_log_t rl = {capture, &rq, CSC_LOG_INFO};
+
+    memset(&proc, 0, sizeof(proc));
+    memset(&rq, 0, sizeof(rq));
+    csc_log_set_sink(capture, &proc, CSC_LOG_DEBUG);
+    call_log = &rl;
+    ok(login("carol", "nope") == NULL, "log: a wrong password fails");
+    ok(rq.n == 1 && rq.level == CSC_LOG_INFO
+       && !strcmp(rq.last, "auth/login: authentication failed for user "
+                  "'carol'"),
+       "log: the request's context gets the message (%d: %s)", rq.n,
+       rq.last);
+    ok(proc.n == 0, "log: the process log does not (%d)", proc.n);
+    rl.level = CSC_LOG_NOTICE;
+    rq.n = 0;
+    ok(login("carol", "nope") == NULL && rq.n == 0 && proc.n == 0,
+       "log: the request's level drops an INFO message (%d, %d)", rq.n,
+       proc.n);
+    call_log = NULL;
+    ok(login("carol", "nope") == NULL && proc.n == 1
+       && strstr(proc.last, "'carol'") != NULL,
+       "log: without a request context the process log gets it (%d)",
+       proc.n);
+    csc_log(CSC_LOG_MARK, CSC_LOG_NOTICE, "outside %d", 1);
+    ok(proc.n == 2 && !strcmp(proc.last, "outside 1"),
+       "log: outside a request the process log gets it (%s)", proc.last);
+    csc_log_set_sink(capture, &proc, CSC_LOG_WARNING);
+    ok(!csc_log_enabled(CSC_LOG_INFO) && csc_log_enabled(CSC_LOG_WARNING),
+       "log: the level is known before anything is formatted");
+    csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "dropped");
+    ok(proc.n == 2, "log: a message above the level never reaches the sink");
+    csc_log_set_sink(NULL, NULL, 0);
+}
+
 static void test_limits(void)
 {
     int i, retry = 0, okays = 0;
@@ -670,6 +730,7 @@ int main(void)
     test_extend_full(dir);
     test_grant_limits(dir);
     test_limits();
+    test_log_context();
     test_tenant_quota(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {

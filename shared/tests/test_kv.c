@@ -861,7 +861,7 @@ int main(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    csc_log_set_sink(capture_sink, NULL);
+    csc_log_set_sink(capture_sink, NULL, CSC_LOG_DEBUG);
     strcpy(tmpdir, "/tmp/csc_test_kv.XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");

@@ -935,7 +935,7 @@ int main(void)
 
     apr_initialize();
     apr_pool_create(&p, NULL);
-    csc_log_set_sink(log_sink, NULL);
+    csc_log_set_sink(log_sink, NULL, CSC_LOG_DEBUG);
     if (pk && strcmp(pk, "1") == 0) {
         test_pkcs11(p);
     }

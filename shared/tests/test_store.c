@@ -1119,7 +1119,7 @@ int main(void)
     apr_initialize();
     atexit(apr_terminate);
     apr_pool_create(&pool, NULL);
-    csc_log_set_sink(sink, NULL);
+    csc_log_set_sink(sink, NULL, CSC_LOG_DEBUG);
     if (!mkdtemp(tmpdir)) {
         printf("Bail out! mkdtemp failed\n");
         return 1;

@@ -23,7 +23,8 @@ my %uniq = map { $_ => 1 } grep { defined && length >= 6 } @secrets;
 plan tests => 4;
 ok t_op(scalar(@secrets), '>', 20, 'the suite saw secrets');
 my $text = '';
-for my $f ("$logs/error_log", "$logs/access_log", "$logs/csc_access_log") {
+for my $f ("$logs/error_log", "$logs/access_log", "$logs/csc_access_log",
+            "$logs/tenant_error_log", "$logs/tenant_access_log") {
     open my $fh, '<', $f or next;
     while (my $line = <$fh>) {
         # time stamps, pids and ports are numbers too: a six-digit OTP
