@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -120,6 +121,11 @@ typedef struct {
     sad_mode_e mode;
     int amount;          /* SAD_RESTORE: the budget to give back */
     sad_record_t *copy;  /* SAD_RESERVE: the record as it was */
+    /* digests' fingerprints, computed before the state lock is taken */
+    const unsigned char (*fps)[32];
+    /* the verdict: the update callback reports it here, never through its
+     * apr_status_t, which belongs to the state backend */
+    csc_sad_result_e result;
 } sad_op_t;
 
 static csc_sad_result_e check_owner(const sad_record_t *rec,
@@ -143,7 +149,6 @@ static csc_sad_result_e check_owner(const sad_record_t *rec,
 static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
 {
     unsigned char used[CSC_SAD_MAX_HASHES];
-    unsigned char fp[32];
     apr_uint32_t j;
     int i;
 
@@ -156,9 +161,8 @@ static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
     }
     memcpy(used, rec->used, sizeof(used));
     for (i = 0; i < op->digests->nelts; i++) {
-        fingerprint(&APR_ARRAY_IDX(op->digests, i, csc_digest_t), fp);
         for (j = 0; j < rec->nhashes; j++) {
-            if (!used[j] && !CRYPTO_memcmp(rec->fp[j], fp, 32)) {
+            if (!used[j] && !CRYPTO_memcmp(rec->fp[j], op->fps[i], 32)) {
                 used[j] = 1;
                 break;
             }
@@ -175,14 +179,12 @@ static csc_sad_result_e bind_digests(sad_record_t *rec, const sad_op_t *op)
 
 static void unbind_digests(sad_record_t *rec, const sad_op_t *op)
 {
-    unsigned char fp[32];
     apr_uint32_t j;
     int i;
 
     for (i = 0; i < op->digests->nelts && rec->nhashes; i++) {
-        fingerprint(&APR_ARRAY_IDX(op->digests, i, csc_digest_t), fp);
         for (j = 0; j < rec->nhashes; j++) {
-            if (rec->used[j] && !CRYPTO_memcmp(rec->fp[j], fp, 32)) {
+            if (rec->used[j] && !CRYPTO_memcmp(rec->fp[j], op->fps[i], 32)) {
                 rec->used[j] = 0;
                 break;
             }
@@ -190,18 +192,16 @@ static void unbind_digests(sad_record_t *rec, const sad_op_t *op)
     }
 }
 
-static apr_status_t sad_update(void *baton, const void *cur,
-                               apr_size_t curlen, apr_time_t cur_expires,
-                               void *out, apr_size_t *outlen,
-                               apr_time_t *expires, csc_kv_action_e *action)
+/* The state's update callback: pure (it reads cur and op, writes only out
+ * and op's results), so a backend may run it again on a retry. */
+static csc_sad_result_e sad_apply(sad_op_t *op, const void *cur,
+                                  apr_size_t curlen, void *out,
+                                  apr_size_t *outlen, csc_kv_action_e *action)
 {
-    sad_op_t *op = baton;
     sad_record_t *rec = out;
     csc_sad_result_e r;
     int n = op->digests ? op->digests->nelts : 0;
 
-    (void)cur_expires;
-    (void)expires;   /* 0: the record keeps its expiry */
     if (!cur || curlen != sizeof(*rec)) {
         return CSC_SAD_INVALID;
     }
@@ -249,19 +249,55 @@ static apr_status_t sad_update(void *baton, const void *cur,
     return CSC_SAD_OK;
 }
 
+static apr_status_t sad_update(void *baton, const void *cur,
+                               apr_size_t curlen, apr_time_t cur_expires,
+                               void *out, apr_size_t *outlen,
+                               apr_time_t *expires, csc_kv_action_e *action)
+{
+    sad_op_t *op = baton;
+
+    (void)cur_expires;
+    (void)expires;   /* 0: the record keeps its expiry */
+    op->result = sad_apply(op, cur, curlen, out, outlen, action);
+    if (op->result != CSC_SAD_OK) {
+        *action = CSC_KV_KEEP;
+    }
+    return APR_SUCCESS;
+}
+
 static csc_sad_result_e run(const csc_env_t *env, const char *sad,
                             sad_op_t *op)
 {
     unsigned char key[CSC_SECRET_KEY_LEN];
     apr_status_t rv;
 
+    unsigned char (*fps)[32] = NULL;
+    int i, n = op->digests ? op->digests->nelts : 0;
+
     if (strlen(sad) > 128) {
         return CSC_SAD_INVALID;
     }
+    /* SHA-256 of up to every digest of the request: done here, not under
+     * the lock every process waits on */
+    if (n > 0) {
+        if (!(fps = malloc((size_t)n * sizeof(*fps)))) {
+            return CSC_SAD_STATE_ERROR;
+        }
+        for (i = 0; i < n; i++) {
+            fingerprint(&APR_ARRAY_IDX(op->digests, i, csc_digest_t), fps[i]);
+        }
+    }
+    op->fps = (const unsigned char (*)[32])fps;
+    op->result = CSC_SAD_STATE_ERROR;
     csc_secret_state_key(env, 's', sad, key);
     rv = csc_kv_update(env->kv, key, sizeof(key), sad_update, op);
-    if (rv >= CSC_SAD_OK && rv <= CSC_SAD_HASH_NOT_BOUND) {
-        return (csc_sad_result_e)rv;
+    free(fps);
+    op->fps = NULL;
+    if (rv == APR_SUCCESS) {
+        return op->result;
+    }
+    if (rv == APR_NOTFOUND) {
+        return CSC_SAD_INVALID;
     }
     csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "SAD state update failed (%d)", rv);
     return CSC_SAD_STATE_ERROR;
@@ -273,8 +309,9 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
                                  const char *hash_oid,
                                  const apr_array_header_t *digests)
 {
-    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
-                   SAD_CONSUME, 0, NULL};
+    sad_op_t op = {.user = user, .grant = grant,
+                   .credential = credential_id, .hash_oid = hash_oid,
+                   .digests = digests, .mode = SAD_CONSUME};
 
     return run(env, sad, &op);
 }
@@ -282,7 +319,8 @@ csc_sad_result_e csc_sad_consume(const csc_env_t *env, const char *sad,
 void csc_sad_refund(const csc_env_t *env, const char *sad,
                     const apr_array_header_t *digests)
 {
-    sad_op_t op = {"", NULL, "", NULL, digests, SAD_REFUND, 0, NULL};
+    sad_op_t op = {.user = "", .credential = "", .digests = digests,
+                   .mode = SAD_REFUND};
 
     run(env, sad, &op);
 }
@@ -296,8 +334,9 @@ csc_sad_result_e csc_sad_extend(const csc_env_t *env, const char *sad,
                                 apr_pool_t *p)
 {
     sad_record_t old, rec;
-    sad_op_t op = {user, grant, credential_id, hash_oid, digests,
-                   SAD_RESERVE, 0, &old};
+    sad_op_t op = {.user = user, .grant = grant,
+                   .credential = credential_id, .hash_oid = hash_oid,
+                   .digests = digests, .mode = SAD_RESERVE, .copy = &old};
     csc_sad_result_e r;
     const char *secret = csc_secret_new(p);
     apr_uint32_t j;

@@ -27,9 +27,14 @@ typedef enum {
  * CSC_KV_VALUE_MAX), set *outlen and *expires (absolute; 0 = keep the current
  * expiry, or "never" when there is no current entry) and *action =
  * CSC_KV_STORE.  *action starts as CSC_KV_KEEP, *outlen and *expires as 0.
- * Its return value is returned by csc_kv_update, so it can pass a decision
- * back; if the store itself fails, that error is returned instead.  Must not
- * call back into the kv, and must be quick: every process waits on it. */
+ * The contract a networked backend can honour too: the callback is pure
+ * (it reads cur and its baton's inputs and writes only out and its baton's
+ * results), so a backend may run it again after a failed compare-and-set;
+ * domain decisions (a SAD or OTP verdict) travel in the baton, and it
+ * returns APR_SUCCESS, or an APR error that csc_kv_update passes on.  The
+ * apr_status_t of csc_kv_update belongs to the backend alone.  Must not call
+ * back into the kv, and must be quick: anything expensive (digest
+ * fingerprints) is computed before the call. */
 typedef apr_status_t csc_kv_update_fn(void *baton, const void *cur,
                                       apr_size_t curlen,
                                       apr_time_t cur_expires, void *out,

@@ -504,6 +504,52 @@ static void test_extend_full(const char *dir)
 
 /* One user logging in without end holds CSCMaxGrantsPerUser logins: the
  * oldest go, and a state far smaller than the flood keeps room for others. */
+/* A state backend whose update fails with a small errno-like status, as a
+ * networked one may: a SAD verdict must never be read out of it. */
+static csc_kv_ops_t failing_ops;
+
+static apr_status_t failing_update(csc_kv_t *kv, const void *key,
+                                   apr_size_t klen, csc_kv_update_fn *fn,
+                                   void *baton)
+{
+    (void)kv;
+    (void)key;
+    (void)klen;
+    (void)fn;
+    (void)baton;
+    return 3;   /* ESRCH; CSC_SAD_TOO_MANY's value under the old pun */
+}
+
+static void test_sad_verdicts(void)
+{
+    csc_sad_grant_t g = {"alice", NULL, "cred-v", 2, NULL, NULL, 60};
+    csc_kv_t failing;
+    csc_env_t broken = env;
+    const char *sad = NULL;
+    apr_array_header_t *three = apr_array_make(pool, 3, sizeof(csc_digest_t));
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        csc_digest_t *d = apr_array_push(three);
+        d->data = (const unsigned char *)"0123456789abcdef0123456789abcdef";
+        d->len = 32;
+    }
+    is_int(csc_sad_issue(&env, &g, &sad, pool), APR_SUCCESS,
+           "verdicts: SAD for 2 signatures");
+    is_int(csc_sad_consume(&env, sad, "alice", NULL, "cred-v", NULL, three),
+           CSC_SAD_TOO_MANY, "verdicts: 3 hashes on a budget of 2");
+    failing_ops = *env.kv->ops;
+    failing_ops.update = failing_update;
+    failing.ops = &failing_ops;
+    failing.impl = env.kv->impl;
+    broken.kv = &failing;
+    is_int(csc_sad_consume(&broken, sad, "alice", NULL, "cred-v", NULL, three),
+           CSC_SAD_STATE_ERROR,
+           "verdicts: a backend's status 3 is a state error, not a verdict");
+    is_int(csc_sad_consume(&env, sad, "alice", NULL, "cred-v", NULL, NULL),
+           CSC_SAD_OK, "verdicts: the budget is untouched by both");
+}
+
 static void test_grant_limits(const char *dir)
 {
     csc_env_t small = env;
@@ -731,6 +777,7 @@ int main(void)
     test_grant_limits(dir);
     test_limits();
     test_log_context();
+    test_sad_verdicts();
     test_tenant_quota(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
