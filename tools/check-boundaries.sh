@@ -7,18 +7,7 @@
 #    context instead: no symbol cycle between the signer and its routes).
 set -u
 dso=mod_csc/.libs/mod_csc.so
-n=0
-failed=0
-check() {   # check DESCRIPTION OUTPUT-THAT-MUST-BE-EMPTY
-    n=$((n + 1))
-    if [ -z "$2" ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        printf '%s\n' "$2" | head -n 20 | sed 's/^/# /'
-        failed=1
-    fi
-}
+. "${srcdir:-.}/tools/tap-check.sh"
 if [ ! -f "$dso" ]; then
     echo "not ok 1 - $dso was built"
     echo "1..1"
@@ -38,5 +27,4 @@ for o in $routes; do
         "$(nm -u "$o" | awk '{print $2}' | grep '^csc_signer_' \
            | grep -v '^csc_signer_pkcs11_uri_check$')"
 done
-echo "1..$n"
-exit $failed
+tap_end

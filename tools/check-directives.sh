@@ -8,18 +8,7 @@ top=${srcdir:-.}
 table=$(grep -o 'AP_INIT_[A-Z0-9]*("CSC[A-Za-z0-9]*"' "$top/mod_csc/mod_csc_config.c" \
         | sed 's/.*("//; s/"$//' | sort -u)
 readme=$(sed -n '/^Directive  /,/^$/p' "$top/README" | grep -o '^CSC[A-Za-z0-9]*' | sort -u)
-n=0
-failed=0
-check() {   # check DESCRIPTION OUTPUT-THAT-MUST-BE-EMPTY
-    n=$((n + 1))
-    if [ -z "$2" ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        printf '%s\n' "$2" | sed 's/^/# /'
-        failed=1
-    fi
-}
+. "${srcdir:-.}/tools/tap-check.sh"
 check "the command table has directives ($(printf '%s\n' "$table" | grep -c .))" \
     "$( [ -n "$table" ] || echo 'none found in mod_csc/mod_csc_config.c')"
 check "the README's reference has directives ($(printf '%s\n' "$readme" | grep -c .))" \
@@ -28,5 +17,4 @@ check "every directive of the module is in the README's reference" \
     "$(printf '%s\n' "$table" | grep -vxF "$readme")"
 check "every directive in the README's reference exists in the module" \
     "$(printf '%s\n' "$readme" | grep -vxF "$table")"
-echo "1..$n"
-exit $failed
+tap_end
