@@ -10,6 +10,7 @@
 #include <util_mutex.h>
 
 #include "base/csc_log.h"
+#include "config/csc_pin_source.h"
 #include "signer/csc_signer.h"
 #include "mod_csc.h"
 
@@ -59,42 +60,6 @@ static int csc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     /* the admin's Mutex directive applies to it ("Mutex ... csc-pkcs11") */
     return ap_mutex_register(pconf, CSC_P11_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : !OK;
-}
-
-/* The token PIN is read once by the parent, kept in memory only, and
- * never logged. */
-static const char *resolve_pin(apr_pool_t *p, const char **pin)
-{
-    const char *src = mod_csc_global.pkcs11_pin_source;
-    char buf[256];
-    apr_file_t *f;
-    apr_size_t n = sizeof(buf) - 1;
-
-    *pin = NULL;
-    if (!src) {
-        return NULL;
-    }
-    if (!strncmp(src, "env:", 4)) {
-        *pin = getenv(src + 4);
-        return *pin ? NULL : apr_psprintf(p, "CSCPKCS11PIN: environment "
-                                          "variable %s is not set", src + 4);
-    }
-    if (apr_file_open(&f, src + 5, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
-        return apr_psprintf(p, "CSCPKCS11PIN: cannot read %s", src + 5);
-    }
-    if (apr_file_read(f, buf, &n) != APR_SUCCESS) {
-        n = 0;
-    }
-    apr_file_close(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
-        n--;
-    }
-    if (n == 0) {
-        return apr_psprintf(p, "CSCPKCS11PIN: %s is empty", src + 5);
-    }
-    *pin = apr_pstrmemdup(p, buf, n);
-    memset(buf, 0, sizeof(buf));
-    return NULL;
 }
 
 static apr_status_t close_kv(void *data)
@@ -149,7 +114,9 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     apr_pool_cleanup_register(pconf, mod_csc_kv, close_kv,
                               apr_pool_cleanup_null);
-    err = resolve_pin(pconf, &signer_conf.pkcs11_pin);
+    /* read once by the parent, kept in memory only, never logged */
+    err = csc_pin_source_read("CSCPKCS11PIN", mod_csc_global.pkcs11_pin_source,
+                              &signer_conf.pkcs11_pin, pconf);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -8,6 +8,7 @@
 #include <mod_auth.h>
 
 #include "authz/csc_grant.h"
+#include "config/csc_pin_source.h"
 #include "mod_csc.h"
 
 mod_csc_global_cfg mod_csc_global;
@@ -171,10 +172,9 @@ static const char *set_global(cmd_parms *cmd, void *dv, const char *arg)
         mod_csc_global.pkcs11_module = path;
     }
     else if (!strcasecmp(name, "CSCPKCS11PIN")) {
-        if (strncmp(arg, "file:", 5) && strncmp(arg, "env:", 4)) {
-            return "CSCPKCS11PIN: use file:/path/to/pin-file or "
-                   "env:VARIABLE (the PIN itself never goes in the "
-                   "configuration)";
+        if ((err = csc_pin_source_check("CSCPKCS11PIN", arg,
+                                        cmd->pool)) != NULL) {
+            return err;
         }
         mod_csc_global.pkcs11_pin_source = arg;
     }

@@ -25,6 +25,7 @@
 #include "authz/csc_sad.h"
 #include "store/csc_store.h"
 #include "base/csc_log.h"
+#include "config/csc_pin_source.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
@@ -550,6 +551,54 @@ static void test_sad_verdicts(void)
            CSC_SAD_OK, "verdicts: the budget is untouched by both");
 }
 
+/* CSCPKCS11PIN's file: and env: sources, read by the core for every
+ * binding. */
+static void test_pin_source(const char *dir)
+{
+    const char *path = apr_pstrcat(pool, dir, "/token.pin", NULL);
+    const char *empty = apr_pstrcat(pool, dir, "/empty.pin", NULL);
+    const char *pin = "x", *err;
+    FILE *f;
+
+    err = csc_pin_source_check("CSCPKCS11PIN", "1234", pool);
+    ok(err != NULL
+       && !strcmp(err, "CSCPKCS11PIN: use file:/path/to/pin-file or "
+                  "env:VARIABLE (the PIN itself never goes in the "
+                  "configuration)"),
+       "pin source: a bare PIN is refused (%s)", err ? err : "accepted");
+    ok(csc_pin_source_check("csc_pkcs11_pin", "env:X", pool) == NULL
+       && csc_pin_source_check("csc_pkcs11_pin", "file:/x", pool) == NULL,
+       "pin source: env: and file: are accepted");
+    f = fopen(path, "w");
+    fputs("246810\n", f);
+    fclose(f);
+    f = fopen(empty, "w");
+    fputs("\n", f);
+    fclose(f);
+    err = csc_pin_source_read("CSCPKCS11PIN", apr_pstrcat(pool, "file:", path,
+                                                          NULL), &pin, pool);
+    ok(!err && pin && !strcmp(pin, "246810"),
+       "pin source: file: gives the PIN without its newline");
+    err = csc_pin_source_read("CSCPKCS11PIN", apr_pstrcat(pool, "file:", empty,
+                                                          NULL), &pin, pool);
+    ok(err && strstr(err, "is empty") && !pin,
+       "pin source: an empty file is an error (%s)", err ? err : "none");
+    err = csc_pin_source_read("CSCPKCS11PIN", "file:/nonexistent/pin", &pin,
+                              pool);
+    ok(err && !strcmp(err, "CSCPKCS11PIN: cannot read /nonexistent/pin"),
+       "pin source: a missing file names itself (%s)", err ? err : "none");
+    setenv("CSC_TEST_PIN_SOURCE", "135790", 1);
+    err = csc_pin_source_read("CSCPKCS11PIN", "env:CSC_TEST_PIN_SOURCE", &pin,
+                              pool);
+    ok(!err && pin && !strcmp(pin, "135790"), "pin source: env: reads it");
+    err = csc_pin_source_read("CSCPKCS11PIN", "env:CSC_TEST_NO_SUCH_VAR", &pin,
+                              pool);
+    ok(err && strstr(err, "CSC_TEST_NO_SUCH_VAR is not set") && !pin,
+       "pin source: an unset variable is an error");
+    ok(csc_pin_source_read("CSCPKCS11PIN", NULL, &pin, pool) == NULL && !pin,
+       "pin source: none configured, no PIN and no error");
+}
+
 static void test_grant_limits(const char *dir)
 {
     csc_env_t small = env;
@@ -778,6 +827,7 @@ int main(void)
     test_limits();
     test_log_context();
     test_sad_verdicts();
+    test_pin_source(dir);
     test_tenant_quota(dir);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
