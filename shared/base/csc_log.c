@@ -42,11 +42,6 @@ static const csc_log_t *current(void)
     return thread_log ? thread_log : &process_log;
 }
 
-int csc_log_enabled(int level)
-{
-    return level <= current()->level;
-}
-
 void csc_log(const char *file, int line, int level, const char *fmt, ...)
 {
     const csc_log_t *log = current();

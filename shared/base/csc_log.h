@@ -44,9 +44,6 @@ void csc_log_set_sink(csc_log_sink_fn *sink, void *baton, int level);
 const csc_log_t *csc_log_enter(const csc_log_t *log);
 void csc_log_leave(const csc_log_t *previous);
 
-/* Whether a message at level would be written in this thread's context. */
-int csc_log_enabled(int level);
-
 /* Never pass secrets (PINs, OTPs, SADs, tokens, key PINs) to this. */
 void csc_log(const char *file, int line, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
