@@ -207,7 +207,7 @@ if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; t
 fi
 deps="apr-1 apr-util-1 libcrypto jansson liboath"
 # shellcheck disable=SC2046
-gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" \
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" -I"$top/shared/include" \
     $(pkg-config --cflags $deps) "$bench/rawsign.c" "$libcsc" \
     $(pkg-config --libs $deps) -lpthread -o "$W/bin/rawsign" \
     || die "cannot compile bench/rawsign.c"

@@ -5,15 +5,14 @@
 #define MOD_CSC_DECLARES_MODULE
 #include <apr_strings.h>
 #include <ap_mpm.h>
+#include <http_main.h>
 #include <http_core.h>
 #include <http_protocol.h>
 #include <util_mutex.h>
 
-#include "base/csc_log.h"
-#include "config/csc_pin_source.h"
-#include "signer/csc_signer.h"
 #include "mod_csc.h"
 
+csc_service_t *mod_csc_service;
 static server_rec *log_server;
 
 /* Serialises PKCS#11 key loading (token logins) across all children. */
@@ -49,37 +48,56 @@ static void log_bridge(void *baton, const char *file, int line, int level,
                  "%s", msg);
 }
 
+static apr_status_t forget_service(void *data)
+{
+    (void)data;
+    mod_csc_service = NULL;
+    return APR_SUCCESS;
+}
+
 static int csc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                           apr_pool_t *ptemp)
 {
-    (void)pconf;
     (void)plog;
     (void)ptemp;
-    memset(&mod_csc_global, 0, sizeof(mod_csc_global));
-    mod_csc_global.state_slots = CSC_UNSET;
+    /* every reading of the configuration records into a service of its
+     * own, gone with pconf */
+    mod_csc_service = csc_service_create(pconf);
+    apr_pool_cleanup_register(pconf, NULL, forget_service,
+                              apr_pool_cleanup_null);
     /* the admin's Mutex directive applies to it ("Mutex ... csc-pkcs11") */
     return ap_mutex_register(pconf, CSC_P11_MUTEX, NULL, APR_LOCK_DEFAULT, 0)
            == APR_SUCCESS ? OK : !OK;
 }
 
-static apr_status_t close_kv(void *data)
+/* Runs for every reading, `apache2 -t` included: the directives only
+ * recorded, and here, with ServerRoot, DefaultRuntimeDir and the PKCS#11
+ * module final whatever their order in the files, the stores are opened
+ * and their key references checked. */
+static int csc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
 {
-    csc_kv_t *kv = data;
+    const char *err;
 
-    if (kv == mod_csc_kv) {
-        mod_csc_kv = NULL;
+    (void)pconf;
+    (void)plog;
+    csc_service_set_dirs(mod_csc_service, ap_server_root,
+                         ap_runtime_dir_relative(ptemp, ""));
+    err = csc_service_check(mod_csc_service, ptemp);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s, "%s",
+                     err);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
-    kv->ops->close(kv);
-    return APR_SUCCESS;
+    return OK;
 }
 
 static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
-    const char *path, *err = NULL;
+    csc_service_start_t how = {0, p11_lock, p11_unlock, &p11_mutex};
     void *started = NULL;
-    int flags = 0, slots;
-    csc_signer_conf_t signer_conf = {NULL, NULL, NULL, NULL, NULL};
+    const char *err;
     apr_status_t rv;
 
     (void)plog;
@@ -96,56 +114,28 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
      * state lock; after a graceful restart old children still may. */
     apr_pool_userdata_get(&started, "mod_csc-started", s->process->pool);
     if (!started) {
-        flags |= CSC_KV_SHM_FRESH;
+        how.fresh = 1;
         apr_pool_userdata_set((void *)1, "mod_csc-started",
                               apr_pool_cleanup_null, s->process->pool);
-    }
-    path = mod_csc_global.state_file
-        ? mod_csc_global.state_file
-        : ap_runtime_dir_relative(pconf, "csc-state");
-    slots = mod_csc_global.state_slots != CSC_UNSET
-        ? mod_csc_global.state_slots : 8192;
-    rv = csc_kv_shm_open(&mod_csc_kv, path, (apr_uint32_t)slots, flags, pconf,
-                         &err);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
-                     "CSCStateFile %s: %s", path, err ? err : "cannot open");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    apr_pool_cleanup_register(pconf, mod_csc_kv, close_kv,
-                              apr_pool_cleanup_null);
-    /* read once by the parent, kept in memory only, never logged */
-    err = csc_pin_source_read("CSCPKCS11PIN", mod_csc_global.pkcs11_pin_source,
-                              &signer_conf.pkcs11_pin, pconf);
-    if (err) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
-        return HTTP_INTERNAL_SERVER_ERROR;
     }
     rv = ap_global_mutex_create(&p11_mutex, NULL, CSC_P11_MUTEX, NULL, s,
                                 pconf, 0);
     if (rv != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;   /* httpd has logged why */
     }
-    signer_conf.pkcs11_module = mod_csc_global.pkcs11_module;
-    signer_conf.load_lock = p11_lock;
-    signer_conf.load_unlock = p11_unlock;
-    signer_conf.lock_baton = &p11_mutex;
-    rv = csc_signer_global_conf(&signer_conf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot configure the "
-                     "signer (CSCPKCS11Module/CSCPKCS11PIN)");
+    err = csc_service_start(mod_csc_service, &how);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                 "shared state %s with %d slots", path, slots);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "shared state %s with %d "
+                 "slots", csc_service_state_file(mod_csc_service),
+                 csc_service_state_slots(mod_csc_service));
     return OK;
 }
 
 static void csc_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    if (mod_csc_kv) {
-        csc_kv_child_init(mod_csc_kv, pchild);
-    }
     if (p11_mutex
         && apr_global_mutex_child_init(&p11_mutex,
                                        apr_global_mutex_lockfile(p11_mutex),
@@ -155,15 +145,14 @@ static void csc_child_init(apr_pool_t *pchild, server_rec *s)
                      "serialised in this child");
         p11_mutex = NULL;
     }
-    /* PKCS#11 sessions are never carried across fork: each child opens
-     * its own on first use */
-    csc_signer_flush();
+    csc_service_child_init(mod_csc_service, pchild);
 }
 
 static void csc_register_hooks(apr_pool_t *p)
 {
     (void)p;
     ap_hook_pre_config(csc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(csc_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(csc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(csc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mod_csc_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -17,7 +17,6 @@
 #include <http_request.h>
 #include <util_filter.h>
 
-#include "http/csc_error.h"
 #include "mod_csc.h"
 
 typedef struct {

@@ -7,8 +7,6 @@
 #include <http_request.h>
 #include <mod_auth.h>
 
-#include "base/csc_log.h"
-#include "http/csc_error.h"
 #include "mod_csc.h"
 
 typedef struct {
@@ -66,7 +64,8 @@ static void request_log_sink(void *baton, const char *file, int line,
 }
 
 /* Reads the body, stopping one byte past the limit so that the core can
- * tell an oversized body from one that is exactly at the limit. */
+ * tell an oversized body from one that is exactly at the limit.  Not OK:
+ * the body could not be read. */
 static int read_body(request_rec *r, apr_size_t limit, csc_request_t *req)
 {
     apr_size_t cap = 8192, len = 0;
@@ -167,37 +166,26 @@ int mod_csc_handler(request_rec *r)
     mod_csc_dir_cfg *cfg;
     csc_request_t req;
     csc_response_t resp;
-    csc_env_t env;
     csc_log_t log;
     password_baton pb;
-    const char *method;
-    int version;
 
     if (!r->handler || strcmp(r->handler, CSC_HANDLER) != 0) {
         return DECLINED;
     }
     cfg = ap_get_module_config(r->per_dir_config, &csc_module);
     memset(&req, 0, sizeof(req));
-    memset(&resp, 0, sizeof(resp));
-    resp.headers = apr_table_make(r->pool, 4);
     req.pool = r->pool;
-    req.version = 1;
     req.http_method = r->method;
-    req.method = "";
     req.body = "";
-    if (csc_api_route(csc_cfg_base_path(cfg->core), r->uri, &version,
-                      &method, r->pool) != 0) {
-        csc_error_set(&resp, &req, CSC_ERR_NOT_FOUND);
+    if (csc_request_route(cfg->core, r->uri, &req) != 0) {
+        /* not an API path: answered without reading the body */
         ap_discard_request_body(r);
+        csc_serve(mod_csc_service, cfg->core, &req, &resp);
         return send_response(r, &resp);
     }
-    req.version = version;
-    req.method = method;
-    apr_table_setn(r->notes, "csc-method", method);
-    if (read_body(r, (apr_size_t)csc_cfg_max_body(cfg->core), &req) != OK) {
-        csc_error_set(&resp, &req, CSC_ERR_BODY_NOT_JSON);
-        return send_response(r, &resp);
-    }
+    apr_table_setn(r->notes, "csc-method", req.method);
+    req.body_unreadable =
+        read_body(r, (apr_size_t)csc_cfg_max_body(cfg->core), &req) != OK;
     req.content_type = apr_table_get(r->headers_in, "Content-Type");
     req.authorization = apr_table_get(r->headers_in, "Authorization");
     req.external_user = r->user;
@@ -210,13 +198,6 @@ int mod_csc_handler(request_rec *r)
     log.baton = r;
     log.level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
     req.log = &log;
-    env.cfg = cfg->core;
-    env.kv = mod_csc_kv;
-    env.store = cfg->store;
-    if (!env.kv) {
-        csc_error_set(&resp, &req, CSC_ERR_UNAVAILABLE);
-        return send_response(r, &resp);
-    }
-    csc_handle(&env, &req, &resp);
+    csc_serve(mod_csc_service, cfg->core, &req, &resp);
     return send_response(r, &resp);
 }

@@ -4,7 +4,10 @@
 #  - tool-only code (shared/enroll/, the demo CA) is not in mod_csc.so;
 #  - mod_csc.so exports csc_module and nothing else;
 #  - the signer's route files call nothing in csc_signer.c (routes get a
-#    context instead: no symbol cycle between the signer and its routes).
+#    context instead: no symbol cycle between the signer and its routes);
+#  - the httpd glue includes only its own headers and the core's public API
+#    (<csc/...>): its include path has nothing else of shared/, and this
+#    catches a relative path ("../shared/...") that would reach past it.
 set -u
 dso=mod_csc/.libs/mod_csc.so
 . "${srcdir:-.}/tools/tap-check.sh"
@@ -27,4 +30,11 @@ for o in $routes; do
         "$(nm -u "$o" | awk '{print $2}' | grep '^csc_signer_' \
            | grep -v '^csc_signer_pkcs11_uri_check$')"
 done
+glue_includes=$(grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \
+    "${srcdir:-.}"/mod_csc/*.c "${srcdir:-.}"/mod_csc/*.h \
+    | grep -vE '#[[:space:]]*include[[:space:]]*"mod_csc[a-z_]*\.h"')
+check "mod_csc/ includes only mod_csc*.h and <csc/...>" "$glue_includes"
+check "mod_csc/ includes no core header by angle brackets but csc/" \
+    "$(grep -hE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(api|authz|base|config|crypto|enroll|http|signer|state|store)/' \
+       "${srcdir:-.}"/mod_csc/*.c "${srcdir:-.}"/mod_csc/*.h)"
 tap_end

@@ -6,7 +6,7 @@
 #define CSC_API_H
 
 #include "config/csc_cfg.h"
-#include "http/csc_http.h"
+#include "csc/csc_request.h"
 
 struct csc_kv_t;
 struct csc_store_t;

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "http/csc_http.h"
+#include "csc/csc_request.h"
 #include "store/csc_store.h"
 
 typedef enum {

@@ -12,33 +12,9 @@
 #ifndef CSC_LOG_H
 #define CSC_LOG_H
 
-typedef enum {
-    CSC_LOG_EMERG = 0,
-    CSC_LOG_ALERT,
-    CSC_LOG_CRIT,
-    CSC_LOG_ERR,
-    CSC_LOG_WARNING,
-    CSC_LOG_NOTICE,
-    CSC_LOG_INFO,
-    CSC_LOG_DEBUG
-} csc_log_level_e;
-
-typedef void csc_log_sink_fn(void *baton, const char *file, int line,
-                             int level, const char *msg);
-
-/* A log context.  Messages above level are dropped before they are
- * formatted. */
-typedef struct csc_log_t {
-    csc_log_sink_fn *sink;
-    void *baton;
-    int level;
-} csc_log_t;
+#include "csc/csc_log.h"
 
 #define CSC_LOG_MARK __FILE__, __LINE__
-
-/* Installs the process sink with its level (NULL restores the default:
- * stderr, level <= WARNING). */
-void csc_log_set_sink(csc_log_sink_fn *sink, void *baton, int level);
 
 /* Makes log (NULL: none) this thread's context until csc_log_leave(). */
 const csc_log_t *csc_log_enter(const csc_log_t *log);

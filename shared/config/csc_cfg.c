@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include <apr_strings.h>
 
+#include "authz/csc_grant.h"
 #include "config/csc_cfg.h"
 
 csc_cfg_t *csc_cfg_create(apr_pool_t *p)
@@ -41,6 +43,7 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
 
     MERGE_PTR(base_path);
     MERGE_PTR(store_spec);
+    MERGE_PTR(store_ref);
     MERGE_PTR(name);
     MERGE_PTR(logo);
     MERGE_PTR(region);
@@ -109,15 +112,15 @@ const char *csc_cfg_set_duration(const char *directive, const char *arg,
     return NULL;
 }
 
-const char *csc_cfg_set_base_path(csc_cfg_t *cfg, const char *arg,
-                                  apr_pool_t *p)
+static const char *set_base_path(csc_cfg_t *cfg, const char *directive,
+                                 const char *arg, apr_pool_t *p)
 {
     apr_size_t n = strlen(arg);
 
     if (arg[0] != '/' || strstr(arg, "//") || strchr(arg, '?')
         || strchr(arg, '#')) {
-        return apr_psprintf(p, "CSCBasePath: '%s' must be an absolute URL "
-                            "path such as /csc", arg);
+        return apr_psprintf(p, "%s: '%s' must be an absolute URL path "
+                            "such as /csc", directive, arg);
     }
     while (n > 1 && arg[n - 1] == '/') {
         n--;
@@ -126,38 +129,38 @@ const char *csc_cfg_set_base_path(csc_cfg_t *cfg, const char *arg,
     return NULL;
 }
 
-const char *csc_cfg_set_region(csc_cfg_t *cfg, const char *arg,
-                               apr_pool_t *p)
+static const char *set_region(csc_cfg_t *cfg, const char *directive,
+                              const char *arg, apr_pool_t *p)
 {
     if (strlen(arg) != 2 || !isupper((unsigned char)arg[0])
         || !isupper((unsigned char)arg[1])) {
-        return apr_psprintf(p, "CSCServiceRegion: '%s' is not an ISO 3166-1 "
-                            "alpha-2 country code such as BE", arg);
+        return apr_psprintf(p, "%s: '%s' is not an ISO 3166-1 alpha-2 "
+                            "country code such as BE", directive, arg);
     }
     cfg->region = apr_pstrdup(p, arg);
     return NULL;
 }
 
-const char *csc_cfg_set_otp_delivery(csc_cfg_t *cfg, const char *arg,
-                                      apr_pool_t *p)
+static const char *set_otp_delivery(csc_cfg_t *cfg, const char *directive,
+                                    const char *arg, apr_pool_t *p)
 {
     const char *path = !strncmp(arg, "file:", 5) ? arg + 5
                      : !strncmp(arg, "command:", 8) ? arg + 8 : NULL;
 
     if (!path || path[0] != '/') {
-        return apr_psprintf(p, "CSCOTPDelivery: '%s' must be file:/absolute/"
-                            "path or command:/absolute/path", arg);
+        return apr_psprintf(p, "%s: '%s' must be file:/absolute/path or "
+                            "command:/absolute/path", directive, arg);
     }
     if (!strncmp(arg, "command:", 8) && access(path, X_OK) != 0) {
-        return apr_psprintf(p, "CSCOTPDelivery: %s is not an executable "
-                            "file", path);
+        return apr_psprintf(p, "%s: %s is not an executable file",
+                            directive, path);
     }
     cfg->otp_delivery = apr_pstrdup(p, arg);
     return NULL;
 }
 
-const char *csc_cfg_add_auth_type(csc_cfg_t *cfg, const char *arg,
-                                  apr_pool_t *p)
+static const char *add_auth_type(csc_cfg_t *cfg, const char *directive,
+                                 const char *arg, apr_pool_t *p)
 {
     static const char *const known[] = {"basic", "external", "TLS", NULL};
     int i;
@@ -168,14 +171,95 @@ const char *csc_cfg_add_auth_type(csc_cfg_t *cfg, const char *arg,
         }
     }
     if (!known[i]) {
-        return apr_psprintf(p, "CSCAuthType: unknown type '%s' (use basic, "
-                            "external or TLS)", arg);
+        return apr_psprintf(p, "%s: unknown type '%s' (use basic, "
+                            "external or TLS)", directive, arg);
     }
     if (!cfg->auth_types) {
         cfg->auth_types = apr_array_make(p, 3, sizeof(const char *));
     }
     APR_ARRAY_PUSH(cfg->auth_types, const char *) = known[i];
     return NULL;
+}
+
+/* Every setting a binding may set, with its parser and, for numbers, its
+ * range: one table, so that httpd and nginx refuse the same values with
+ * the same words. */
+typedef const char *setter_fn(csc_cfg_t *cfg, const char *directive,
+                              const char *arg, apr_pool_t *p);
+typedef enum { S_INT, S_DURATION, S_TEXT, S_CALL } setting_kind_e;
+typedef struct {
+    const char *name;
+    setting_kind_e kind;
+    apr_size_t offset;      /* S_INT, S_DURATION, S_TEXT: the field */
+    long min, max;
+    setter_fn *call;        /* S_CALL */
+} setting_t;
+
+#define NUM(n, k, lo, hi) {#n, k, offsetof(csc_cfg_t, n), lo, hi, NULL}
+#define TXT(n) {#n, S_TEXT, offsetof(csc_cfg_t, n), 0, 0, NULL}
+#define FN(n, f) {#n, S_CALL, 0, 0, 0, f}
+
+static const setting_t settings[] = {
+    FN(base_path, set_base_path),
+    TXT(name),
+    TXT(logo),
+    FN(region, set_region),
+    TXT(lang),
+    TXT(description),
+    FN(auth_type, add_auth_type),
+    FN(otp_delivery, set_otp_delivery),
+    NUM(token_lifetime, S_DURATION, 1, 86400),
+    NUM(refresh_lifetime, S_DURATION, 60, 366 * 86400),
+    NUM(grant_lifetime, S_DURATION, 1, 3660 * 86400),
+    NUM(max_grants, S_INT, 1, CSC_GRANT_USER_MAX),
+    NUM(max_tenant_grants, S_INT, 0, 10000000),
+    NUM(login_limit, S_INT, 0, 100000),
+    NUM(client_limit, S_INT, 0, 1000000),
+    NUM(otp_limit, S_INT, 0, 100000),
+    NUM(sad_lifetime, S_DURATION, 1, 86400),
+    NUM(max_failures, S_INT, 0, 1000),
+    NUM(totp_window, S_INT, 0, 10),
+    NUM(hotp_lookahead, S_INT, 0, 100),
+    NUM(page_size, S_INT, 1, 100),
+    NUM(max_body, S_INT, 1024, 64 * 1024 * 1024),
+    NUM(max_depth, S_INT, 2, 64),
+};
+
+const char *csc_cfg_set(csc_cfg_t *cfg, const char *setting,
+                        const char *directive, const char *arg,
+                        apr_pool_t *p)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+        const setting_t *s = &settings[i];
+        void *field = (char *)cfg + s->offset;
+
+        if (strcmp(s->name, setting) != 0) {
+            continue;
+        }
+        switch (s->kind) {
+        case S_INT:
+            return csc_cfg_set_int(directive, arg, s->min, s->max, field, p);
+        case S_DURATION:
+            return csc_cfg_set_duration(directive, arg, s->min, s->max,
+                                        field, p);
+        case S_TEXT:
+            /* free text reported by info */
+            if (strlen(arg) > 255) {
+                return apr_psprintf(p, "%s: at most 255 characters",
+                                    directive);
+            }
+            *(const char **)field = apr_pstrdup(p, arg);
+            return NULL;
+        case S_CALL:
+            return s->call(cfg, directive, arg, p);
+        }
+    }
+    /* a binding asking for a name that is not here is a programming
+     * error; say so rather than ignore the value */
+    return apr_psprintf(p, "%s: no such setting '%s' in this build",
+                        directive, setting);
 }
 
 #define DEF_STR(fn, field, def) \
@@ -206,6 +290,11 @@ DEF_INT(csc_cfg_hotp_lookahead, hotp_lookahead, 10)
 DEF_INT(csc_cfg_page_size, page_size, 10)
 DEF_INT(csc_cfg_max_body, max_body, 256 * 1024)
 DEF_INT(csc_cfg_max_depth, max_depth, 16)
+
+struct csc_store_t *csc_cfg_store(const csc_cfg_t *c)
+{
+    return c->store_ref ? c->store_ref->store : NULL;
+}
 
 const apr_array_header_t *csc_cfg_auth_types(const csc_cfg_t *c,
                                              apr_pool_t *p)

@@ -9,11 +9,22 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "csc/csc_config.h"
+
 #define CSC_UNSET (-1)
 
-typedef struct csc_cfg_t {
+/* A credential store named by one or more locations: recorded while the
+ * configuration is read, opened and checked by csc_service_check(). */
+typedef struct csc_store_ref_t {
+    const char *spec;
+    const char *directive;          /* how the binding named the setting */
+    struct csc_store_t *store;
+} csc_store_ref_t;
+
+struct csc_cfg_t {
     const char *base_path;          /* CSCBasePath */
     const char *store_spec;         /* CSCCredentialStore */
+    csc_store_ref_t *store_ref;     /* its store (set with store_spec) */
     const char *name;               /* CSCServiceName */
     const char *logo;               /* CSCServiceLogo */
     const char *region;             /* CSCServiceRegion */
@@ -36,30 +47,17 @@ typedef struct csc_cfg_t {
     int page_size;                  /* CSCPageSize */
     int max_body;                   /* CSCMaxRequestBody (bytes) */
     int max_depth;                  /* CSCMaxJSONDepth */
-} csc_cfg_t;
+};
 
-csc_cfg_t *csc_cfg_create(apr_pool_t *p);
-csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
-                         const csc_cfg_t *add);
-
-/* Directive value parsing, shared by every binding.  Each returns NULL or
- * an error text naming the directive. */
+/* The value parsers behind csc_cfg_set().  Each returns NULL or an error
+ * text naming the directive. */
 const char *csc_cfg_set_int(const char *directive, const char *arg,
                             long min, long max, int *field, apr_pool_t *p);
 const char *csc_cfg_set_duration(const char *directive, const char *arg,
                                  long min, long max, int *field,
                                  apr_pool_t *p);
-const char *csc_cfg_set_base_path(csc_cfg_t *cfg, const char *arg,
-                                  apr_pool_t *p);
-const char *csc_cfg_set_region(csc_cfg_t *cfg, const char *arg,
-                               apr_pool_t *p);
-const char *csc_cfg_set_otp_delivery(csc_cfg_t *cfg, const char *arg,
-                                      apr_pool_t *p);
-const char *csc_cfg_add_auth_type(csc_cfg_t *cfg, const char *arg,
-                                  apr_pool_t *p);
-
 /* Getters applying the documented defaults. */
-const char *csc_cfg_base_path(const csc_cfg_t *c);
+struct csc_store_t *csc_cfg_store(const csc_cfg_t *c);   /* NULL: none */
 const char *csc_cfg_name(const csc_cfg_t *c);
 const char *csc_cfg_logo(const csc_cfg_t *c);
 const char *csc_cfg_region(const csc_cfg_t *c);
@@ -81,7 +79,6 @@ int csc_cfg_max_failures(const csc_cfg_t *c);
 int csc_cfg_totp_window(const csc_cfg_t *c);
 int csc_cfg_hotp_lookahead(const csc_cfg_t *c);
 int csc_cfg_page_size(const csc_cfg_t *c);
-int csc_cfg_max_body(const csc_cfg_t *c);
 int csc_cfg_max_depth(const csc_cfg_t *c);
 
 #endif

@@ -164,7 +164,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     add("fz-bob", "bob", ec, ec_pub, 1, 1, NULL);
     cfg = csc_cfg_create(root);
     cfg->store_spec = spec;
-    csc_cfg_add_auth_type(cfg, "basic", root);
+    csc_cfg_set(cfg, "auth_type", "CSCAuthType", "basic", root);
     /* the counters live in the store across inputs: no input may block a
      * credential for the ones after it */
     cfg->max_failures = 1000000000;

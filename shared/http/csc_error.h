@@ -5,7 +5,7 @@
 #ifndef CSC_ERROR_H
 #define CSC_ERROR_H
 
-#include "http/csc_http.h"
+#include "csc/csc_request.h"
 
 typedef enum {
     CSC_ERR_MALFORMED_AUTHZ = 0,   /* Authorization header not "Bearer x" */
@@ -75,11 +75,7 @@ void csc_error_missing(csc_response_t *resp, const csc_request_t *req,
 void csc_error_invalid(csc_response_t *resp, const csc_request_t *req,
                        const char *name);
 
-/* The JSON body of the error a server answers itself with this HTTP
- * status (a malformed chunk, a bad Content-Length, an encoded slash),
- * in the shape of the CSC errors of that version. */
-const char *csc_error_json_for_status(int status, int version,
-                                      apr_pool_t *p);
+/* csc_error_json_for_status() is public: csc/csc_request.h. */
 
 /* Any status/error/description; for texts built at run time. */
 void csc_error_custom(csc_response_t *resp, const csc_request_t *req,

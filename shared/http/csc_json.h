@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "http/csc_http.h"
+#include "csc/csc_request.h"
 
 #define CSC_JSON_DEFAULT_MAX_DEPTH 16
 

@@ -150,10 +150,12 @@ static apr_status_t keyref_parse(const char *keyref, keyref_t *kr,
     return APR_EINVAL;
 }
 
-apr_status_t csc_keyref_check(const char *keyref, apr_pool_t *p,
-                              const char **errmsg)
+apr_status_t csc_keyref_check_for(const char *keyref,
+                                  const csc_signer_conf_t *settings,
+                                  apr_pool_t *p, const char **errmsg)
 {
     keyref_t kr;
+    csc_signer_ctx_t ctx;
     apr_status_t rv;
 
     rv = keyref_parse(keyref, &kr, p, errmsg);
@@ -162,9 +164,19 @@ apr_status_t csc_keyref_check(const char *keyref, apr_pool_t *p,
     }
     process_check();
     pthread_rwlock_rdlock(&state_lock);     /* the checks read conf */
-    rv = kr.route->check(&route_ctx, kr.target, p, errmsg);
+    ctx = route_ctx;
+    if (settings) {
+        ctx.conf = settings;
+    }
+    rv = kr.route->check(&ctx, kr.target, p, errmsg);
     pthread_rwlock_unlock(&state_lock);
     return rv;
+}
+
+apr_status_t csc_keyref_check(const char *keyref, apr_pool_t *p,
+                              const char **errmsg)
+{
+    return csc_keyref_check_for(keyref, NULL, p, errmsg);
 }
 
 /* ---- process state ------------------------------------------------------ */

@@ -90,6 +90,12 @@ apr_status_t csc_signer_global_conf(const csc_signer_conf_t *conf);
 apr_status_t csc_keyref_check(const char *keyref, apr_pool_t *p,
                               const char **errmsg);
 
+/* The same against settings that are not in force yet (a configuration
+ * being checked before it is started); NULL: the settings in force. */
+apr_status_t csc_keyref_check_for(const char *keyref,
+                                  const csc_signer_conf_t *settings,
+                                  apr_pool_t *p, const char **errmsg);
+
 /* Signs the precomputed digest per sp (from csc_algo_resolve()).  PKCS#1
  * v1.5 wraps the digest in a DigestInfo; PSS uses sp's MGF1 hash and salt
  * length; ECDSA returns a DER ECDSA-Sig-Value.  *sig comes from p. */

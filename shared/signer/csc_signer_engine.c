@@ -20,6 +20,7 @@
  * MODULE_PATH and PIN and be re-initialised with it. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,36 @@ static void engine_reset(const csc_signer_ctx_t *c)
     pthread_mutex_unlock(&engine_lock);
 }
 
+/* Whether path is a PKCS#11 library: it loads and has the one entry point
+ * every module must export.  Nothing in it is called (no C_Initialize, no
+ * token I/O), so this is safe in a server's master process; libp11 loads it
+ * again where keys are used. */
+static apr_status_t module_check(const char *path, apr_pool_t *p,
+                                 const char **errmsg)
+{
+    void *lib;
+    int has_entry;
+
+    if (access(path, R_OK) != 0) {
+        *errmsg = apr_psprintf(p, "PKCS#11 module %s is not readable", path);
+        return APR_EINVAL;
+    }
+    lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    if (!lib) {
+        *errmsg = apr_psprintf(p, "PKCS#11 module %s cannot be loaded: %s",
+                               path, dlerror());
+        return APR_EINVAL;
+    }
+    has_entry = dlsym(lib, "C_GetFunctionList") != NULL;
+    dlclose(lib);
+    if (!has_entry) {
+        *errmsg = apr_psprintf(p, "PKCS#11 module %s is not a PKCS#11 "
+                               "library (no C_GetFunctionList)", path);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t engine_check(const csc_signer_ctx_t *ctx, const char *uri,
                                  apr_pool_t *p, const char **errmsg)
 {
@@ -206,10 +237,8 @@ static apr_status_t engine_check(const csc_signer_ctx_t *ctx, const char *uri,
         }
         ENGINE_free(e);
     }
-    if (c->pkcs11_module && access(c->pkcs11_module, R_OK) != 0) {
-        *errmsg = apr_psprintf(p, "PKCS#11 module %s is not readable",
-                               c->pkcs11_module);
-        return APR_EINVAL;
+    if (c->pkcs11_module) {
+        return module_check(c->pkcs11_module, p, errmsg);
     }
     return APR_SUCCESS;
 }

@@ -26,6 +26,7 @@
 #include "store/csc_store.h"
 #include "base/csc_log.h"
 #include "config/csc_pin_source.h"
+#include "csc/csc_service.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
@@ -236,18 +237,79 @@ static void test_cfg_merge(void)
     m = csc_cfg_merge(pool, base, csc_cfg_create(pool));
     is_int(csc_cfg_token_lifetime(m), 600, "unset inherits");
     is_int(csc_cfg_token_lifetime(csc_cfg_create(pool)), 3600, "default");
-    csc_cfg_add_auth_type(base, "basic", pool);
-    csc_cfg_add_auth_type(add, "external", pool);
+    csc_cfg_set(base, "auth_type", "CSCAuthType", "basic", pool);
+    csc_cfg_set(add, "auth_type", "CSCAuthType", "external", pool);
     m = csc_cfg_merge(pool, base, add);
     ok(!csc_cfg_auth_type_enabled(m, "basic")
        && csc_cfg_auth_type_enabled(m, "external"),
        "an inner list replaces the outer one");
-    ok(csc_cfg_add_auth_type(add, "kerberos", pool) != NULL,
+    ok(csc_cfg_set(add, "auth_type", "CSCAuthType", "kerberos", pool) != NULL,
        "unknown auth type refused");
     ok(csc_cfg_set_int("CSCPageSize", "0", 1, 100, &field, pool) != NULL,
        "out of range refused");
     ok(csc_cfg_set_duration("CSCTokenLifetime", "5 min", 1, 86400, &field,
                             pool) != NULL, "bad duration refused");
+}
+
+/* What csc_serve answers before the methods run: the same for every
+ * binding, so none has to word these errors itself. */
+static void test_serve_edges(void)
+{
+    csc_cfg_t *c = csc_cfg_create(pool);
+    csc_request_t req;
+    csc_response_t resp;
+
+    memset(&req, 0, sizeof(req));
+    req.pool = pool;
+    req.http_method = "POST";
+    req.body = "";
+    is_int(csc_request_route(c, "/csc/v3/info", &req), -1,
+           "/csc/v3/ is not an API path");
+    csc_serve(NULL, c, &req, &resp);
+    is_int(resp.status, 404, "an unrouted path: 404");
+    ok(resp.body && strstr(resp.body, "\"error\""), "with a JSON body");
+    is_int(csc_request_route(c, "/csc/v2/credentials/list", &req), 0,
+           "a v2 path routes");
+    ok(req.version == 2 && !strcmp(req.method, "credentials/list"),
+       "to version 2, credentials/list");
+    req.body_unreadable = 1;
+    csc_serve(NULL, c, &req, &resp);
+    is_int(resp.status, 400, "an unreadable body: 400");
+    req.body_unreadable = 0;
+    csc_serve(NULL, c, &req, &resp);
+    is_int(resp.status, 503, "no started service (no state): 503");
+    ok(resp.headers != NULL, "the headers table is made by csc_serve");
+}
+
+/* The one table every binding sets through: the range and the words are
+ * the core's, the directive's name is the binding's. */
+static void test_cfg_set(void)
+{
+    csc_cfg_t *c = csc_cfg_create(pool);
+    const char *err;
+
+    ok(csc_cfg_set(c, "token_lifetime", "csc_token_lifetime", "2h", pool)
+       == NULL && csc_cfg_token_lifetime(c) == 7200, "a duration: 2h");
+    err = csc_cfg_set(c, "max_grants", "csc_max_grants_per_user", "65", pool);
+    is_str(err, "csc_max_grants_per_user: '65' is not a whole number from "
+           "1 to 64", "the range is the core's, the name the binding's");
+    ok(csc_cfg_set(c, "max_grants", "X", "64", pool) == NULL
+       && csc_cfg_max_grants(c) == 64, "the top of the range is allowed");
+    err = csc_cfg_set(c, "region", "csc_service_region", "be", pool);
+    is_str(err, "csc_service_region: 'be' is not an ISO 3166-1 alpha-2 "
+           "country code such as BE", "a parser's message names the "
+           "binding's directive");
+    ok(csc_cfg_set(c, "name", "N", "Signing", pool) == NULL
+       && !strcmp(csc_cfg_name(c), "Signing"), "a text setting");
+    err = csc_cfg_set(c, "name", "N", apr_psprintf(pool, "%0256d", 0), pool);
+    is_str(err, "N: at most 255 characters", "a text over 255 refused");
+    is_str(csc_cfg_name(c), "Signing", "and the old value kept");
+    err = csc_cfg_set(c, "no_such", "D", "1", pool);
+    is_str(err, "D: no such setting 'no_such' in this build",
+           "an unknown setting is an error, not ignored");
+    ok(csc_cfg_set(c, "base_path", "B", "/sign/", pool) == NULL,
+       "a base path");
+    is_str(csc_cfg_base_path(c), "/sign", "its trailing slash dropped");
 }
 
 static const char *login(const char *user, const char *pw)
@@ -824,6 +886,8 @@ int main(void)
     test_json_limits();
     test_info_cache();
     test_cfg_merge();
+    test_cfg_set();
+    test_serve_edges();
     test_tokens();
     test_paging(dir);
     test_extend_full(dir);

@@ -44,8 +44,14 @@ my @bad = (
     ['CSCLoginLimit -1', qr/CSCLoginLimit: '-1' is not a whole number/],
     ['CSCClientLimit lots', qr/CSCClientLimit: 'lots' is not a whole number/],
     ['CSCOTPLimit 1.5', qr/CSCOTPLimit: '1.5' is not a whole number/],
+    # key references are checked against the PKCS#11 module this
+    # configuration names, wherever the two directives stand
+    ["CSCPKCS11Module $fx/htpasswd\n<Location /csc>\nCSCCredentialStore sqlite3:$fx/main.db\n</Location>",
+     qr/CSCCredentialStore sqlite3:\S+main\.db: credential [\w-]+: bad key reference: PKCS#11 module \S+htpasswd (cannot be loaded|is not a PKCS#11 library)/],
+    ["<Location /csc>\nCSCCredentialStore sqlite3:$fx/main.db\n</Location>\nCSCPKCS11Module $fx/htpasswd",
+     qr/CSCCredentialStore sqlite3:\S+main\.db: credential [\w-]+: bad key reference: PKCS#11 module \S+htpasswd/],
 );
-plan tests => 2 * @bad + 2;
+plan tests => 2 * @bad + 4;
 
 for my $case (@bad) {
     my ($snippet, $want) = @$case;
@@ -56,6 +62,15 @@ for my $case (@bad) {
 }
 
 my ($rc, $out) = check_config(<<"CONF");
+<Location /csc>
+    CSCCredentialStore "sqlite3:$fx/main.db"
+</Location>
+CSCPKCS11Module /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
+CONF
+ok t_cmp($rc, 0, 'the store\'s engine: keys pass with a real PKCS#11 module named after it');
+ok t_cmp($out, qr/Syntax OK/, 'Syntax OK');
+
+($rc, $out) = check_config(<<"CONF");
 <Location /csc>
     SetHandler csc-api
     CSCCredentialStore "sqlite3:$fx/main.db"

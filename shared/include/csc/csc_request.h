@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The server-neutral request and response of one CSC API call.  The glue
- * (httpd today, nginx later) fills a csc_request_t from its native request,
- * calls csc_handle() and writes csc_response_t back; nothing here knows
- * which server is in use. */
-#ifndef CSC_HTTP_H
-#define CSC_HTTP_H
+/* The server-neutral request and response of one CSC API call.  The
+ * binding (httpd today, nginx next) fills a csc_request_t from its native
+ * request, calls csc_serve() (csc/csc_service.h) and writes csc_response_t
+ * back; nothing here knows which server is in use. */
+#ifndef CSC_PUBLIC_REQUEST_H
+#define CSC_PUBLIC_REQUEST_H
 
 #include <apr_pools.h>
 #include <apr_tables.h>
@@ -31,6 +31,8 @@ typedef struct csc_request_t {
     const char *body;            /* request body, NUL terminated */
     apr_size_t body_len;
     int body_too_large;          /* the glue stopped reading at the limit */
+    int body_unreadable;         /* the body could not be read (bad
+                                  * chunking, a broken connection) */
     const char *client_ip;
     csc_password_check_fn *check_password;  /* NULL: Basic login disabled */
     void *check_baton;
@@ -54,5 +56,12 @@ typedef struct csc_response_t {
                                    * CSC_NOTE_MAX bytes and "..." */
     const char *note_error;
 } csc_response_t;
+
+/* The JSON body of an error that the server itself answers inside an API
+ * location (a 404 for an encoded slash, a 400 for a bad chunk, a 401 from
+ * another authentication module): {"error", "error_description"} in the
+ * wording of CSC version 1 or 2. */
+const char *csc_error_json_for_status(int status, int version,
+                                      apr_pool_t *p);
 
 #endif
