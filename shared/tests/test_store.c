@@ -20,6 +20,7 @@
 #include "base/csc_log.h"
 #include "store/csc_store.h"
 #include "store/csc_store_cache.h"
+#include "store/csc_store_driver.h"
 #include "store/csc_store_schema.h"
 #include "tap.h"
 
@@ -1112,6 +1113,24 @@ static void test_rate(csc_store_t *st)
     apr_pool_destroy(it);
 }
 
+/* The seam a second database plugs into: SQLite's specifics are one
+ * driver; any other apr_dbd driver gets the portable SQL alone. */
+static void test_drivers(void)
+{
+    const csc_store_driver_t *d = csc_store_driver_for("sqlite3");
+
+    ok(d && !strcmp(d->name, "sqlite3"), "sqlite3 has its driver");
+    ok(d->change_sql && !strcmp(d->change_sql, "PRAGMA data_version"),
+       "whose change token (PRAGMA data_version) enables the cache");
+    ok(d->setup && d->before_open && d->create && d->create_undo
+       && d->params_are_path, "and its file, WAL and creation hooks");
+    d = csc_store_driver_for("pgsql");
+    ok(d && !strcmp(d->name, "") && !d->change_sql && !d->setup
+       && !d->before_open && !d->create && !d->connect_sql,
+       "another driver (pgsql today) gets the neutral one: no hooks");
+    ok(csc_store_driver_for(NULL) == d, "so does no name");
+}
+
 int main(void)
 {
     csc_store_t *st;
@@ -1125,6 +1144,7 @@ int main(void)
         return 1;
     }
 
+    test_drivers();
     test_open_errors();
     test_create();
     st = open_store("csc.db");
