@@ -48,15 +48,16 @@ static void issue_tokens(csc_call_t *call, const char *user, int remember)
 {
     const char *access, *refresh = NULL;
     int expires_in;
-    apr_status_t rv;
 
-    rv = csc_grant_login(call->env, user, &access, remember ? &refresh : NULL,
-                         &expires_in, call->req->pool);
-    if (rv == CSC_GRANT_TENANT_FULL) {
+    switch (csc_grant_login(call->env, user, &access,
+                            remember ? &refresh : NULL, &expires_in,
+                            call->req->pool)) {
+    case CSC_GRANT_OK:
+        break;
+    case CSC_GRANT_TENANT_FULL:
         csc_api_too_many(call, 60);
         return;
-    }
-    if (rv != APR_SUCCESS) {
+    default:
         state_full(call);
         return;
     }
@@ -70,16 +71,17 @@ static void login_with_refresh(csc_call_t *call, const char *refresh,
 {
     const char *user, *access, *next = NULL;
     int expires_in;
-    apr_status_t rv;
 
-    rv = csc_grant_refresh(call->env, refresh, &user, &access,
-                           remember ? &next : NULL, &expires_in,
-                           call->req->pool);
-    if (rv == APR_NOTFOUND || rv == CSC_GRANT_REPLAYED) {
+    switch (csc_grant_refresh(call->env, refresh, &user, &access,
+                              remember ? &next : NULL, &expires_in,
+                              call->req->pool)) {
+    case CSC_GRANT_OK:
+        break;
+    case CSC_GRANT_UNKNOWN:
+    case CSC_GRANT_REPLAYED:
         csc_error_set(call->resp, call->req, CSC_ERR_LOGIN_REFRESH);
         return;
-    }
-    if (rv != APR_SUCCESS) {
+    default:
         state_full(call);
         return;
     }

@@ -60,9 +60,9 @@ typedef struct {
     userix_ent_t e[CSC_GRANT_USER_MAX];         /* oldest first */
 } userix_t;
 
-typedef char grant_rec_fits[sizeof(grant_rec_t) <= CSC_KV_VALUE_MAX
+typedef char grant_rec_fits[sizeof(grant_rec_t) <= CSC_KV_RECORD_MAX
                             ? 1 : -1];
-typedef char userix_fits[sizeof(userix_t) <= CSC_KV_VALUE_MAX ? 1 : -1];
+typedef char userix_fits[sizeof(userix_t) <= CSC_KV_RECORD_MAX ? 1 : -1];
 
 /* ---- keys and token text ---- */
 
@@ -152,6 +152,7 @@ typedef struct {
     int ngone;
     apr_int64_t tenant_from, tenant_to;     /* out: the tenant count moves */
     char user_out[GRANT_NAME_MAX + 1];
+    csc_grant_result_e verdict;     /* out: the callback's decision */
 } grant_op_t;
 
 static int tok_live(const grant_tok_t *t, apr_time_t now)
@@ -232,8 +233,8 @@ static int is_spent(const grant_rec_t *g, const unsigned char v[32])
     return 0;
 }
 
-static apr_status_t grant_refresh_op(grant_rec_t *g, grant_op_t *op,
-                                     csc_kv_action_e *action)
+static csc_grant_result_e grant_refresh_op(grant_rec_t *g, grant_op_t *op,
+                                           csc_kv_action_e *action)
 {
     if (!g->has_refresh || CRYPTO_memcmp(g->refresh.v, op->v, 32) != 0) {
         if (is_spent(g, op->v)) {
@@ -242,10 +243,10 @@ static apr_status_t grant_refresh_op(grant_rec_t *g, grant_op_t *op,
             end_grant(op, g, action);
             return CSC_GRANT_REPLAYED;
         }
-        return APR_NOTFOUND;
+        return CSC_GRANT_UNKNOWN;
     }
     if (g->refresh.expires <= op->now || g->hard_end <= op->now) {
-        return APR_NOTFOUND;
+        return CSC_GRANT_UNKNOWN;
     }
     if (op->access.expires > g->hard_end) {
         op->access.expires = g->hard_end;
@@ -263,17 +264,18 @@ static apr_status_t grant_refresh_op(grant_rec_t *g, grant_op_t *op,
         }
         op->refresh.expires = g->refresh.expires;
     }
-    return APR_SUCCESS;
+    return CSC_GRANT_OK;
 }
 
-static apr_status_t grant_revoke_token_op(grant_rec_t *g, grant_op_t *op,
-                                          csc_kv_action_e *action)
+static csc_grant_result_e grant_revoke_token_op(grant_rec_t *g,
+                                                grant_op_t *op,
+                                                csc_kv_action_e *action)
 {
     apr_uint32_t i;
 
     if (g->has_refresh && !CRYPTO_memcmp(g->refresh.v, op->v, 32)) {
         end_grant(op, g, action);
-        return APR_SUCCESS;
+        return CSC_GRANT_OK;
     }
     for (i = 0; i < g->naccess; i++) {
         if (!CRYPTO_memcmp(g->access[i].v, op->v, 32)) {
@@ -281,7 +283,7 @@ static apr_status_t grant_revoke_token_op(grant_rec_t *g, grant_op_t *op,
         }
     }
     if (i == g->naccess) {
-        return APR_NOTFOUND;
+        return CSC_GRANT_UNKNOWN;
     }
     memmove(&g->access[i], &g->access[i + 1],
             (g->naccess - i - 1) * sizeof(g->access[0]));
@@ -290,7 +292,7 @@ static apr_status_t grant_revoke_token_op(grant_rec_t *g, grant_op_t *op,
         /* the last token of a login ends the login, SADs and all */
         end_grant(op, g, action);
     }
-    return APR_SUCCESS;
+    return CSC_GRANT_OK;
 }
 
 static apr_status_t grant_update(void *baton, const void *cur,
@@ -301,13 +303,16 @@ static apr_status_t grant_update(void *baton, const void *cur,
 {
     grant_op_t *op = baton;
     grant_rec_t *g = out;
-    apr_status_t rv = APR_SUCCESS;
     apr_time_t end;
 
     (void)cur_expires;
+    /* every decision goes into op->verdict; what is returned is
+     * APR_SUCCESS, and *action says what the state keeps */
+    op->verdict = CSC_GRANT_UNKNOWN;
     if (op->op == OP_CREATE) {
         if (cur) {
-            return APR_EEXIST;
+            op->verdict = CSC_GRANT_STATE_ERROR;    /* an id drawn twice */
+            return APR_SUCCESS;
         }
         memcpy(g, op->init, sizeof(*g));
     }
@@ -318,7 +323,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
             || g->nsads > CSC_GRANT_SADS_MAX
             || g->nspent > CSC_GRANT_SPENT_MAX
             || g->spent_next >= CSC_GRANT_SPENT_MAX) {
-            return APR_NOTFOUND;   /* not a record this code wrote */
+            return APR_SUCCESS;    /* not a record this code wrote */
         }
         g->user[GRANT_NAME_MAX] = '\0';
     }
@@ -328,24 +333,26 @@ static apr_status_t grant_update(void *baton, const void *cur,
         apr_cpystrn(g->user, op->user, sizeof(g->user));
     }
     else {
-        return APR_NOTFOUND;
+        return APR_SUCCESS;
     }
     apr_cpystrn(op->user_out, g->user, sizeof(op->user_out));
+    op->verdict = CSC_GRANT_OK;
     switch (op->op) {
     case OP_CREATE:
         break;
     case OP_REFRESH:
-        rv = grant_refresh_op(g, op, action);
+        op->verdict = grant_refresh_op(g, op, action);
         break;
     case OP_REVOKE_TOKEN:
-        rv = grant_revoke_token_op(g, op, action);
+        op->verdict = grant_revoke_token_op(g, op, action);
         break;
     case OP_DELETE:
         end_grant(op, g, action);
         return APR_SUCCESS;
     case OP_ADD_SAD:
         if (g->hard_end && g->hard_end <= op->now) {
-            return APR_NOTFOUND;
+            op->verdict = CSC_GRANT_UNKNOWN;
+            return APR_SUCCESS;
         }
         grant_prune(g, op->now);
         if (g->nsads == CSC_GRANT_SADS_MAX) {
@@ -359,13 +366,13 @@ static apr_status_t grant_update(void *baton, const void *cur,
         g->sads[g->nsads++] = op->sad;
         break;
     }
-    if (rv != APR_SUCCESS || *action == CSC_KV_DELETE) {
-        return rv;
+    if (op->verdict != CSC_GRANT_OK || *action == CSC_KV_DELETE) {
+        return APR_SUCCESS;
     }
     end = grant_prune(g, op->now);
     if (end == 0) {
         end_grant(op, g, action);
-        return rv;
+        return APR_SUCCESS;
     }
     if (g->tenant_hour) {
         /* a life extended by a refresh counts in its new hour */
@@ -375,7 +382,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
     *expires = end;
     *outlen = sizeof(*g);
     *action = CSC_KV_STORE;
-    return rv;
+    return APR_SUCCESS;
 }
 
 static void drop_sads(const csc_env_t *env, const grant_op_t *op)
@@ -387,7 +394,9 @@ static void drop_sads(const csc_env_t *env, const grant_op_t *op)
     }
 }
 
-/* Runs op on the record at key; what the op freed is deleted after. */
+/* Runs op on the record at key; what the op freed is deleted after.
+ * The state's own failure is the return value; the decision is in
+ * op->verdict (CSC_GRANT_STATE_ERROR when the state failed). */
 static apr_status_t grant_run(const csc_env_t *env,
                               const unsigned char key[CSC_SECRET_KEY_LEN],
                               grant_op_t *op)
@@ -395,10 +404,32 @@ static apr_status_t grant_run(const csc_env_t *env,
     apr_status_t rv;
 
     op->now = apr_time_now();
+    op->verdict = CSC_GRANT_STATE_ERROR;
     rv = csc_kv_update(env->kv, key, CSC_SECRET_KEY_LEN, grant_update, op);
+    if (rv != APR_SUCCESS) {
+        op->verdict = CSC_GRANT_STATE_ERROR;
+        return rv;
+    }
     drop_sads(env, op);
     csc_tenant_move(env, op->tenant_from, op->tenant_to);
-    return rv;
+    return APR_SUCCESS;
+}
+
+/* For the calls whose contract is an apr_status_t: a grant that is not
+ * there is APR_NOTFOUND, as for any other missing key. */
+static apr_status_t grant_run_status(const csc_env_t *env,
+                                     const unsigned char
+                                     key[CSC_SECRET_KEY_LEN],
+                                     grant_op_t *op)
+{
+    apr_status_t rv = grant_run(env, key, op);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return op->verdict == CSC_GRANT_OK ? APR_SUCCESS
+         : op->verdict == CSC_GRANT_STATE_ERROR ? APR_EGENERAL
+         : APR_NOTFOUND;
 }
 
 /* ---- a user's index of grants ---- */
@@ -484,9 +515,10 @@ static int seconds_left(apr_time_t until, apr_time_t now)
                        : 0;
 }
 
-apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
-                             const char **access, const char **refresh,
-                             int *expires_in, apr_pool_t *p)
+csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
+                                   const char **access,
+                                   const char **refresh, int *expires_in,
+                                   apr_pool_t *p)
 {
     const csc_cfg_t *cfg = env->cfg;
     unsigned char key[CSC_SECRET_KEY_LEN];
@@ -499,12 +531,12 @@ apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
     int i;
 
     if (strlen(user) > GRANT_NAME_MAX) {
-        return APR_EINVAL;
+        return CSC_GRANT_STATE_ERROR;   /* no record can hold the name */
     }
     id = csc_secret_random(12, p);
     acc = id ? new_token(id, p) : NULL;
     if (!acc || (refresh && !(ref = new_token(id, p)))) {
-        return APR_EGENERAL;
+        return CSC_GRANT_STATE_ERROR;
     }
     init = apr_pcalloc(p, sizeof(*init));
     init->magic = GRANT_MAGIC;
@@ -530,26 +562,28 @@ apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
     {
         grant_rec_t copy = *init;
 
-        rv = csc_tenant_add(env, grant_prune(&copy, now),
-                            csc_cfg_max_tenant_grants(cfg),
-                            &init->tenant_hour);
-        if (rv == APR_EAGAIN) {
+        switch (csc_tenant_add(env, grant_prune(&copy, now),
+                               csc_cfg_max_tenant_grants(cfg),
+                               &init->tenant_hour)) {
+        case CSC_TENANT_COUNTED:
+            break;
+        case CSC_TENANT_FULL:
             csc_log(CSC_LOG_MARK, CSC_LOG_WARNING, "auth/login: the tenant "
                     "holds CSCMaxGrantsPerTenant logins; refusing one for "
                     "'%s'", user);
             return CSC_GRANT_TENANT_FULL;
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
+        default:
+            return CSC_GRANT_STATE_ERROR;
         }
     }
     op = apr_pcalloc(p, sizeof(*op));
     op->op = OP_CREATE;
     op->init = init;
     grant_key(env, id, key);
-    if ((rv = grant_run(env, key, op)) != APR_SUCCESS) {
+    if (grant_run(env, key, op) != APR_SUCCESS
+        || op->verdict != CSC_GRANT_OK) {
         csc_tenant_move(env, init->tenant_hour, 0);
-        return rv;
+        return CSC_GRANT_STATE_ERROR;
     }
     ix = apr_pcalloc(p, sizeof(*ix));
     ix->id = id;
@@ -561,7 +595,7 @@ apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
     if (rv != APR_SUCCESS) {
         /* a login the index cannot account for must not exist */
         csc_grant_revoke(env, id);
-        return rv;
+        return CSC_GRANT_STATE_ERROR;
     }
     for (i = 0; i < ix->ngone; i++) {
         csc_grant_revoke(env, ix->gone[i]);
@@ -571,13 +605,14 @@ apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
         *refresh = ref;
     }
     *expires_in = seconds_left(init->access[0].expires, now);
-    return APR_SUCCESS;
+    return CSC_GRANT_OK;
 }
 
-apr_status_t csc_grant_refresh(const csc_env_t *env, const char *refresh,
-                               const char **user, const char **access,
-                               const char **new_refresh, int *expires_in,
-                               apr_pool_t *p)
+csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
+                                     const char *refresh, const char **user,
+                                     const char **access,
+                                     const char **new_refresh,
+                                     int *expires_in, apr_pool_t *p)
 {
     const csc_cfg_t *cfg = env->cfg;
     unsigned char key[CSC_SECRET_KEY_LEN];
@@ -585,14 +620,13 @@ apr_status_t csc_grant_refresh(const csc_env_t *env, const char *refresh,
     apr_time_t now = apr_time_now();
     const char *acc, *ref = NULL;
     grant_op_t *op;
-    apr_status_t rv;
 
     if (token_grant(refresh, id) != 0) {
-        return APR_NOTFOUND;
+        return CSC_GRANT_UNKNOWN;
     }
     acc = new_token(id, p);
     if (!acc || (new_refresh && !(ref = new_token(id, p)))) {
-        return APR_EGENERAL;
+        return CSC_GRANT_STATE_ERROR;
     }
     op = apr_pcalloc(p, sizeof(*op));
     op->op = OP_REFRESH;
@@ -606,14 +640,14 @@ apr_status_t csc_grant_refresh(const csc_env_t *env, const char *refresh,
                  &op->refresh);
     }
     grant_key(env, id, key);
-    rv = grant_run(env, key, op);
-    if (rv == CSC_GRANT_REPLAYED) {
+    grant_run(env, key, op);
+    if (op->verdict == CSC_GRANT_REPLAYED) {
         csc_log(CSC_LOG_MARK, CSC_LOG_WARNING, "auth/login: a rotated refresh "
                 "token of user '%s' was presented again; its login has been "
                 "revoked", op->user_out);
     }
-    if (rv != APR_SUCCESS) {
-        return rv;
+    if (op->verdict != CSC_GRANT_OK) {
+        return op->verdict;
     }
     *user = apr_pstrdup(p, op->user_out);
     *access = acc;
@@ -621,7 +655,7 @@ apr_status_t csc_grant_refresh(const csc_env_t *env, const char *refresh,
         *new_refresh = ref;
     }
     *expires_in = seconds_left(op->access.expires, now);
-    return APR_SUCCESS;
+    return CSC_GRANT_OK;
 }
 
 apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
@@ -685,7 +719,7 @@ apr_status_t csc_grant_revoke_token(const csc_env_t *env, const char *token,
     op.op = OP_REVOKE_TOKEN;
     token_digest(env, token, op.v);
     grant_key(env, info->grant, key);
-    rv = grant_run(env, key, &op);
+    rv = grant_run_status(env, key, &op);
     return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
@@ -697,7 +731,7 @@ apr_status_t csc_grant_revoke(const csc_env_t *env, const char *grant)
     memset(&op, 0, sizeof(op));
     op.op = OP_DELETE;
     grant_key(env, grant, key);
-    return grant_run(env, key, &op);
+    return grant_run_status(env, key, &op);
 }
 
 apr_status_t csc_grant_add_sad(const csc_env_t *env, const char *grant,
@@ -723,7 +757,7 @@ apr_status_t csc_grant_add_sad(const csc_env_t *env, const char *grant,
         op.user = user;
         user_sads_key(env, user, gkey);
     }
-    return grant_run(env, gkey, &op);
+    return grant_run_status(env, gkey, &op);
 }
 
 apr_status_t csc_grant_revoke_user(const csc_env_t *env, const char *user,
@@ -754,7 +788,7 @@ apr_status_t csc_grant_revoke_user(const csc_env_t *env, const char *user,
     memset(&op, 0, sizeof(op));
     op.op = OP_DELETE;
     user_sads_key(env, user, key);
-    grv = grant_run(env, key, &op);
+    grv = grant_run_status(env, key, &op);
     if (grv != APR_SUCCESS && grv != APR_NOTFOUND) {
         rv = grv;
     }

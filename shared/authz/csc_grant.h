@@ -28,11 +28,17 @@
 #define CSC_GRANT_SADS_MAX   16    /* live SADs per grant (or user) */
 #define CSC_GRANT_USER_MAX   64    /* the highest CSCMaxGrantsPerUser */
 
-/* A refresh token presented again after it was rotated: the grant has
- * been revoked. */
-#define CSC_GRANT_REPLAYED (APR_OS_START_USERERR + 41)
-/* The tenant (credential store) holds CSCMaxGrantsPerTenant logins. */
-#define CSC_GRANT_TENANT_FULL (APR_OS_START_USERERR + 42)
+/* What a login or a refresh came to.  Domain verdicts are values of
+ * their own, never apr_status_t codes: a state backend's errors cannot be
+ * mistaken for them, nor they for one. */
+typedef enum {
+    CSC_GRANT_OK = 0,
+    CSC_GRANT_UNKNOWN,      /* unknown, expired, revoked or another realm's */
+    CSC_GRANT_REPLAYED,     /* a rotated refresh token presented again: the
+                             * grant is now revoked */
+    CSC_GRANT_TENANT_FULL,  /* the tenant holds CSCMaxGrantsPerTenant */
+    CSC_GRANT_STATE_ERROR   /* the shared state failed (full, broken) */
+} csc_grant_result_e;
 
 typedef struct {
     char kind;              /* CSC_TOKEN_ACCESS or CSC_TOKEN_REFRESH */
@@ -45,20 +51,22 @@ typedef struct {
  * refresh is not NULL, a refresh token.  The user's oldest grants beyond
  * CSCMaxGrantsPerUser are revoked; CSC_GRANT_TENANT_FULL when the tenant
  * holds CSCMaxGrantsPerTenant. */
-apr_status_t csc_grant_login(const csc_env_t *env, const char *user,
-                             const char **access, const char **refresh,
-                             int *expires_in, apr_pool_t *p);
+csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
+                                   const char **access,
+                                   const char **refresh, int *expires_in,
+                                   apr_pool_t *p);
 
 /* auth/login with a refresh token: a new access token in its grant and,
  * when new_refresh is not NULL, rotation (the presented one is spent and
  * a new one issued, with no more than the grant's absolute lifetime).
- * APR_NOTFOUND: unknown, expired, revoked or another realm's;
+ * CSC_GRANT_UNKNOWN: unknown, expired, revoked or another realm's;
  * CSC_GRANT_REPLAYED: it was spent before, and the grant is now revoked.
  * *expires_in: seconds the access token lives (the grant may cut it). */
-apr_status_t csc_grant_refresh(const csc_env_t *env, const char *refresh,
-                               const char **user, const char **access,
-                               const char **new_refresh, int *expires_in,
-                               apr_pool_t *p);
+csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
+                                     const char *refresh, const char **user,
+                                     const char **access,
+                                     const char **new_refresh,
+                                     int *expires_in, apr_pool_t *p);
 
 /* APR_SUCCESS, APR_TIMEUP (expired; *out filled), APR_NOTFOUND (unknown,
  * revoked, spent, or from another credential store), or a state error. */

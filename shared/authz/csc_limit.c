@@ -14,6 +14,7 @@ typedef struct {
     int give;                   /* 1: give one back */
     apr_time_t now;
     apr_int64_t wait;           /* out: until one is free (us) */
+    int denied;                 /* out: none is free now */
 } limit_op_t;
 
 static apr_status_t limit_update(void *baton, const void *cur,
@@ -43,8 +44,10 @@ static apr_status_t limit_update(void *baton, const void *cur,
     }
     else {
         if (tat - op->now > op->burst) {
+            /* a verdict, not an error: nothing is written */
             op->wait = tat - op->burst - op->now;
-            return APR_EAGAIN;
+            op->denied = 1;
+            return APR_SUCCESS;
         }
         tat += op->interval;
     }
@@ -85,7 +88,7 @@ csc_limit_e csc_limit_take(const csc_env_t *env, char kind,
     }
     memset(&op, 0, sizeof(op));
     rv = limit_run(env, kind, subject, per_minute, &op);
-    if (rv == APR_EAGAIN) {
+    if (rv == APR_SUCCESS && op.denied) {
         *retry_after = (int)((op.wait + APR_USEC_PER_SEC - 1)
                              / APR_USEC_PER_SEC);
         if (*retry_after < 1) {

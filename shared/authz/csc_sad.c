@@ -31,7 +31,7 @@ typedef struct {
     unsigned char fp[CSC_SAD_MAX_HASHES][32]; /* SHA-256 of each digest */
 } sad_record_t;
 
-typedef char sad_record_fits[sizeof(sad_record_t) <= CSC_KV_VALUE_MAX
+typedef char sad_record_fits[sizeof(sad_record_t) <= CSC_KV_RECORD_MAX
                              ? 1 : -1];
 
 /* Digests are compared through a fingerprint: equal bytes, whatever

@@ -16,13 +16,14 @@ typedef struct {
     apr_uint32_t count[TENANT_HOURS];   /* grants gone by the hour h % 720 */
 } tenant_rec_t;
 
-typedef char tenant_rec_fits[sizeof(tenant_rec_t) <= CSC_KV_VALUE_MAX
+typedef char tenant_rec_fits[sizeof(tenant_rec_t) <= CSC_KV_RECORD_MAX
                              ? 1 : -1];
 
 typedef struct {
     apr_int64_t add, drop;      /* hours to count in and out (0: none) */
     int max;                    /* with add: refuse at this many (0: none) */
     int live;                   /* out */
+    int full;                   /* out: add refused */
 } tenant_op_t;
 
 apr_int64_t csc_tenant_hour(apr_time_t until, apr_time_t now)
@@ -74,8 +75,10 @@ static apr_status_t tenant_update(void *baton, const void *cur,
     }
     if (op->add) {
         if (op->max > 0 && live >= op->max) {
+            /* a verdict, not an error: nothing is written */
             op->live = live;
-            return APR_EAGAIN;
+            op->full = 1;
+            return APR_SUCCESS;
         }
         if (op->add > now_h && op->add < now_h + TENANT_HOURS) {
             t->count[op->add % TENANT_HOURS]++;
@@ -97,18 +100,23 @@ static apr_status_t tenant_run(const csc_env_t *env, tenant_op_t *op)
     return csc_kv_update(env->kv, key, sizeof(key), tenant_update, op);
 }
 
-apr_status_t csc_tenant_add(const csc_env_t *env, apr_time_t until, int max,
+csc_tenant_e csc_tenant_add(const csc_env_t *env, apr_time_t until, int max,
                             apr_int64_t *hour)
 {
     tenant_op_t op;
-    apr_status_t rv;
 
     memset(&op, 0, sizeof(op));
     op.add = csc_tenant_hour(until, apr_time_now());
     op.max = max;
-    rv = tenant_run(env, &op);
-    *hour = rv == APR_SUCCESS ? op.add : 0;
-    return rv;
+    *hour = 0;
+    if (tenant_run(env, &op) != APR_SUCCESS) {
+        return CSC_TENANT_ERROR;
+    }
+    if (op.full) {
+        return CSC_TENANT_FULL;
+    }
+    *hour = op.add;
+    return CSC_TENANT_COUNTED;
 }
 
 void csc_tenant_move(const csc_env_t *env, apr_int64_t from, apr_int64_t to)

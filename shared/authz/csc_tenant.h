@@ -13,10 +13,16 @@
 
 #include "api/csc_api.h"
 
+typedef enum {
+    CSC_TENANT_COUNTED,
+    CSC_TENANT_FULL,            /* the tenant already holds max */
+    CSC_TENANT_ERROR            /* the state failed: count nothing */
+} csc_tenant_e;
+
 /* Counts a grant that lives until `until` unless the tenant already
- * holds max (APR_EAGAIN).  *hour: where it is counted, for the calls
- * below. */
-apr_status_t csc_tenant_add(const csc_env_t *env, apr_time_t until, int max,
+ * holds max.  *hour: where it is counted (0 when it is not), for the
+ * calls below. */
+csc_tenant_e csc_tenant_add(const csc_env_t *env, apr_time_t until, int max,
                             apr_int64_t *hour);
 
 /* The hour a grant living until `until` is counted in, now. */

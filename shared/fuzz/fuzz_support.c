@@ -17,7 +17,7 @@ typedef struct {
     apr_size_t klen, vlen;
     apr_time_t expires;
     unsigned char key[CSC_KV_KEY_MAX];
-    unsigned char val[CSC_KV_VALUE_MAX];
+    unsigned char val[CSC_KV_RECORD_MAX];
 } memkv_slot_t;
 
 typedef struct {
@@ -117,7 +117,7 @@ static apr_status_t memkv_update(csc_kv_t *kv, const void *key,
                                  apr_size_t klen, csc_kv_update_fn *fn,
                                  void *baton)
 {
-    static unsigned char out[CSC_KV_VALUE_MAX];
+    static unsigned char out[CSC_KV_RECORD_MAX];
     memkv_slot_t *free_slot, *s = memkv_find(kv->impl, key, klen, &free_slot);
     apr_size_t outlen = 0;
     apr_time_t exp = 0;
@@ -127,7 +127,7 @@ static apr_status_t memkv_update(csc_kv_t *kv, const void *key,
     rv = fn(baton, s ? s->val : NULL, s ? s->vlen : 0, s ? s->expires : 0,
             out, &outlen, &exp, &action);
     /* the contract: a callback never writes past the capacity */
-    FUZZ_ASSERT(outlen <= CSC_KV_VALUE_MAX);
+    FUZZ_ASSERT(outlen <= CSC_KV_RECORD_MAX);
     switch (action) {
     case CSC_KV_KEEP:
         break;
@@ -164,6 +164,7 @@ csc_kv_t *fuzz_memkv_create(apr_pool_t *p)
     csc_kv_t *kv = apr_pcalloc(p, sizeof(*kv));
 
     kv->ops = &memkv_ops;
+    kv->value_max = CSC_KV_RECORD_MAX;
     kv->impl = calloc(1, sizeof(memkv_t));
     FUZZ_ASSERT(kv->impl != NULL);
     return kv;

@@ -23,7 +23,7 @@ apr_status_t csc_kv_put(csc_kv_t *kv, const void *key, apr_size_t klen,
                         const void *val, apr_size_t vlen, apr_time_t expires)
 {
     if (!kv || !kv->ops || !kv_key_ok(key, klen)
-        || vlen > CSC_KV_VALUE_MAX || (!val && vlen > 0)) {
+        || vlen > kv->value_max || (!val && vlen > 0)) {
         return APR_EINVAL;
     }
     return kv->ops->put(kv, key, klen, val, vlen, expires);
@@ -62,4 +62,9 @@ void csc_kv_close(csc_kv_t *kv)
     if (kv && kv->ops && kv->ops->close) {
         kv->ops->close(kv);
     }
+}
+
+apr_size_t csc_kv_value_max(const csc_kv_t *kv)
+{
+    return kv->value_max;
 }

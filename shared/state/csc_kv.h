@@ -14,7 +14,11 @@
 typedef struct csc_kv_t csc_kv_t;
 
 #define CSC_KV_KEY_MAX   128     /* bytes */
-#define CSC_KV_VALUE_MAX 3968    /* bytes */
+/* The largest value the core stores (its biggest record).  A backend's
+ * own limit is a property of the backend (csc_kv_value_max); every
+ * backend takes at least this much, and callers size their records
+ * against this, never against a backend. */
+#define CSC_KV_RECORD_MAX 3968   /* bytes */
 
 typedef enum {
     CSC_KV_KEEP,
@@ -23,10 +27,12 @@ typedef enum {
 } csc_kv_action_e;
 
 /* Called with the entry locked.  cur == NULL when absent or expired.  To
- * store, write up to CSC_KV_VALUE_MAX bytes into out (capacity
- * CSC_KV_VALUE_MAX), set *outlen and *expires (absolute; 0 = keep the current
- * expiry, or "never" when there is no current entry) and *action =
- * CSC_KV_STORE.  *action starts as CSC_KV_KEEP, *outlen and *expires as 0.
+ * store, write up to CSC_KV_RECORD_MAX bytes into out (it has room for
+ * them), set *outlen and *expires (absolute; 0 = keep the current expiry,
+ * or "never" when there is no current entry) and *action = CSC_KV_STORE.
+ * *action starts as CSC_KV_KEEP, *outlen and *expires as 0.  *action is
+ * carried out only when the callback returns APR_SUCCESS: an error leaves
+ * the entry as it was.
  * The contract a networked backend can honour too: the callback is pure
  * (it reads cur and its baton's inputs and writes only out and its baton's
  * results), so a backend may run it again after a failed compare-and-set;
@@ -64,7 +70,12 @@ typedef struct csc_kv_ops_t {
 struct csc_kv_t {
     const csc_kv_ops_t *ops;
     void *impl;
+    apr_size_t value_max;       /* the backend's largest value, at least
+                                 * CSC_KV_RECORD_MAX */
 };
+
+/* The largest value this backend stores. */
+apr_size_t csc_kv_value_max(const csc_kv_t *kv);
 
 /* Wrappers: they check the arguments once (APR_EINVAL for an empty or too
  * long key, a too long value, a NULL pointer) so backends need not.

@@ -52,6 +52,9 @@
  * child forever: give up with APR_TIMEUP instead. */
 #define KV_LOCK_TIMEOUT 10
 #define KV_OPEN_TRIES   8
+/* A slot's value: one 4 KiB slot less its header. */
+#define KV_SHM_VALUE_MAX 3968
+typedef char kv_holds_records[KV_SHM_VALUE_MAX >= CSC_KV_RECORD_MAX ? 1 : -1];
 
 enum { KV_EMPTY = 0, KV_USED = 1, KV_DEAD = 2 };
 
@@ -60,7 +63,7 @@ typedef struct {
     apr_uint32_t vlen;
     apr_int64_t expires;                /* apr_time_t, 0 = never */
     unsigned char digest[KV_DIGEST_LEN];
-    unsigned char value[CSC_KV_VALUE_MAX];
+    unsigned char value[KV_SHM_VALUE_MAX];
 } kv_slot_t;
 
 typedef struct {
@@ -118,7 +121,7 @@ static apr_size_t kv_file_size(apr_uint32_t nslots)
  * than read past the value buffer. */
 static int kv_holds_entry(const kv_slot_t *sl)
 {
-    return sl->state == KV_USED && sl->vlen <= CSC_KV_VALUE_MAX;
+    return sl->state == KV_USED && sl->vlen <= KV_SHM_VALUE_MAX;
 }
 
 static int kv_live(const kv_slot_t *sl, apr_time_t now)
@@ -157,7 +160,7 @@ static void kv_redo(kv_shm_t *s)
     if (t == 0) {
         return;
     }
-    if (t <= s->nslots && j->vlen <= CSC_KV_VALUE_MAX) {
+    if (t <= s->nslots && j->vlen <= KV_SHM_VALUE_MAX) {
         dst = kv_slot(s, t - 1);
         half = j->vlen / 2;
         memcpy(dst->value, j->value, half);
@@ -360,7 +363,7 @@ static apr_status_t kv_shm_put(csc_kv_t *kv, const void *key,
     apr_status_t rv;
     long idx, reuse;
 
-    if (vlen > CSC_KV_VALUE_MAX) {
+    if (vlen > KV_SHM_VALUE_MAX) {
         return APR_EINVAL;
     }
     if ((rv = kv_digest(s, key, klen, dg)) != APR_SUCCESS
@@ -443,11 +446,14 @@ static apr_status_t kv_shm_update(csc_kv_t *kv, const void *key,
      * committed until it returns, so dying inside it changes nothing. */
     rv = fn(baton, live ? sl->value : NULL, live ? sl->vlen : 0,
             live ? sl->expires : 0, j->value, &outlen, &exp, &action);
+    if (rv != APR_SUCCESS) {
+        action = CSC_KV_KEEP;   /* an error changes nothing (csc_kv.h) */
+    }
     switch (action) {
     case CSC_KV_KEEP:
         break;
     case CSC_KV_STORE:
-        if (outlen > CSC_KV_VALUE_MAX) {
+        if (outlen > KV_SHM_VALUE_MAX) {
             rv = APR_EINVAL;
             break;
         }
@@ -879,6 +885,7 @@ apr_status_t csc_kv_shm_open(csc_kv_t **kvp, const char *path,
     kv = apr_palloc(p, sizeof(*kv));
     kv->ops = &kv_shm_ops;
     kv->impl = s;
+    kv->value_max = KV_SHM_VALUE_MAX;
     *kvp = kv;
     return APR_SUCCESS;
 }

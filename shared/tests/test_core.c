@@ -571,6 +571,9 @@ static void test_extend_full(const char *dir)
  * networked one may: a SAD verdict must never be read out of it. */
 static csc_kv_ops_t failing_ops;
 
+/* What the failing backend answers every update with. */
+static apr_status_t failing_status = 3;
+
 static apr_status_t failing_update(csc_kv_t *kv, const void *key,
                                    apr_size_t klen, csc_kv_update_fn *fn,
                                    void *baton)
@@ -580,7 +583,7 @@ static apr_status_t failing_update(csc_kv_t *kv, const void *key,
     (void)klen;
     (void)fn;
     (void)baton;
-    return 3;   /* ESRCH; CSC_SAD_TOO_MANY's value under the old pun */
+    return failing_status;
 }
 
 static void test_sad_verdicts(void)
@@ -588,9 +591,9 @@ static void test_sad_verdicts(void)
     csc_sad_grant_t g = {"alice", NULL, "cred-v", 2, NULL, NULL, 60};
     csc_kv_t failing;
     csc_env_t broken = env;
-    const char *sad = NULL;
+    const char *sad = NULL, *user, *acc;
     apr_array_header_t *three = apr_array_make(pool, 3, sizeof(csc_digest_t));
-    int i;
+    int i, exp;
 
     for (i = 0; i < 3; i++) {
         csc_digest_t *d = apr_array_push(three);
@@ -605,7 +608,9 @@ static void test_sad_verdicts(void)
     failing_ops.update = failing_update;
     failing.ops = &failing_ops;
     failing.impl = env.kv->impl;
+    failing.value_max = env.kv->value_max;
     broken.kv = &failing;
+    failing_status = 3;   /* ESRCH; CSC_SAD_TOO_MANY's value under the old pun */
     is_int(csc_sad_consume(&broken, sad, "alice", NULL, "cred-v", NULL, three),
            CSC_SAD_STATE_ERROR,
            "verdicts: a backend's status 3 is a state error, not a verdict");
@@ -615,6 +620,21 @@ static void test_sad_verdicts(void)
     three->nelts = 1;
     is_int(csc_sad_consume(&env, sad, "alice", NULL, "cred-v", NULL, three),
            CSC_SAD_INVALID, "verdicts: and nothing more");
+    /* the grant, tenant and throttle verdicts once were the statuses
+     * APR_OS_START_USERERR + 41 and APR_EAGAIN: a backend answering
+     * those is still a broken state, not a replay or a refusal */
+    failing_status = APR_OS_START_USERERR + 41;
+    is_int(csc_grant_refresh(&broken, "AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAA"
+                             "AAAAAAAAAAAAAAAAAAAAAAA", &user, &acc, NULL,
+                             &exp, pool), CSC_GRANT_STATE_ERROR,
+           "verdicts: the old replay status from a backend is a state error");
+    failing_status = APR_EAGAIN;
+    is_int(csc_limit_take(&broken, CSC_LIMIT_LOGIN_FAIL, "alice", 10, &exp),
+           CSC_LIMIT_ERROR, "verdicts: the old throttle status from a "
+           "backend is a state error, not a refusal");
+    is_int(csc_grant_login(&broken, "alice", &acc, NULL, &exp, pool),
+           CSC_GRANT_STATE_ERROR, "verdicts: so is the old tenant-full one");
+    failing_status = 3;
 }
 
 /* CSCPKCS11PIN's file: and env: sources, read by the core for every
@@ -680,7 +700,7 @@ static void test_grant_limits(const char *dir)
        "a state with 32 slots");
     for (i = 0; i < 1000; i++) {
         if (csc_grant_login(&small, "mallory", &acc, &ref, &exp, pool)
-            != APR_SUCCESS) {
+            != CSC_GRANT_OK) {
             failed++;
         }
         if (i == 0) {
@@ -694,7 +714,7 @@ static void test_grant_limits(const char *dir)
            "the newest works");
     is_int(exp, 3600, "expires_in is the token lifetime");
     is_int(csc_grant_login(&small, "trent", &acc, NULL, &exp, pool),
-           APR_SUCCESS, "another user still logs in");
+           CSC_GRANT_OK, "another user still logs in");
     is_int(csc_grant_revoke_user(&small, "mallory", &n), APR_SUCCESS,
            "all of a user's logins revoked");
     is_int(n, 4, "the four that were left");
@@ -703,17 +723,17 @@ static void test_grant_limits(const char *dir)
 
     /* rotation, and a replay of the spent token */
     ok(csc_grant_login(&small, "peggy", &acc, &refs[0], &exp, pool)
-       == APR_SUCCESS, "a remembered login");
+       == CSC_GRANT_OK, "a remembered login");
     is_int(csc_grant_refresh(&small, refs[0], &user, &acc, &refs[1], &exp,
-                             pool), APR_SUCCESS, "rotation");
+                             pool), CSC_GRANT_OK, "rotation");
     is_str(user, "peggy", "of the right user");
     is_int(csc_grant_refresh(&small, refs[1], &user, &acc, &refs[2], &exp,
-                             pool), APR_SUCCESS, "and again");
+                             pool), CSC_GRANT_OK, "and again");
     is_int(csc_grant_refresh(&small, refs[0], &user, &next, NULL, &exp,
                              pool), CSC_GRANT_REPLAYED,
            "a token spent two rotations ago is a replay");
     is_int(csc_grant_refresh(&small, refs[2], &user, &next, NULL, &exp,
-                             pool), APR_NOTFOUND,
+                             pool), CSC_GRANT_UNKNOWN,
            "which ended the current refresh token");
     is_int(csc_grant_lookup(&small, acc, &t, pool), APR_NOTFOUND,
            "and the access tokens");
@@ -741,7 +761,7 @@ static void test_tenant_quota(const char *dir)
     for (i = 0; i < 5; i++) {
         snprintf(name, sizeof(name), "user%d", i);
         okays += csc_grant_login(&t, name, &acc, &ref, &exp, pool)
-                 == APR_SUCCESS;
+                 == CSC_GRANT_OK;
         if (i == 0) {
             first = ref;
         }
@@ -751,14 +771,14 @@ static void test_tenant_quota(const char *dir)
     is_int(csc_grant_login(&t, "user5", &acc, NULL, &exp, pool),
            CSC_GRANT_TENANT_FULL, "a sixth is refused");
     is_int(csc_grant_refresh(&t, first, &user, &acc, &next, &exp, pool),
-           APR_SUCCESS, "a rotation within a full tenant");
+           CSC_GRANT_OK, "a rotation within a full tenant");
     is_int(csc_tenant_count(&t), 5, "moves its login, adds none");
     ok(csc_grant_lookup(&t, acc, &info, pool) == APR_SUCCESS
        && csc_grant_revoke(&t, info.grant) == APR_SUCCESS,
        "one login revoked");
     is_int(csc_tenant_count(&t), 4, "the count follows");
     is_int(csc_grant_login(&t, "user5", &acc, NULL, &exp, pool),
-           APR_SUCCESS, "and the sixth user gets in");
+           CSC_GRANT_OK, "and the sixth user gets in");
     is_int(csc_grant_revoke_user(&t, "user1", NULL), APR_SUCCESS,
            "revoke-logins of a user");
     is_int(csc_tenant_count(&t), 4, "the count follows that too");

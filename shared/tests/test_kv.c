@@ -77,10 +77,10 @@ static apr_status_t put_str(csc_kv_t *kv, const char *k, const char *v,
 /* Returns the value as a string from the pool, or NULL with *rvp set. */
 static const char *get_str(csc_kv_t *kv, const char *k, apr_status_t *rvp)
 {
-    char buf[CSC_KV_VALUE_MAX + 1];
+    char buf[CSC_KV_RECORD_MAX + 1];
     apr_size_t vlen = 0;
     apr_status_t rv = kv ? csc_kv_get(kv, k, strlen(k), buf,
-                                      CSC_KV_VALUE_MAX, &vlen, NULL)
+                                      CSC_KV_RECORD_MAX, &vlen, NULL)
                          : APR_EINVAL;
 
     if (rvp) {
@@ -184,7 +184,7 @@ static apr_status_t upd_cb(void *baton, const void *cur, apr_size_t curlen,
 static void test_basic(void)
 {
     csc_kv_t *kv = open_kv("basic", 64, 0);
-    char big[CSC_KV_VALUE_MAX + 1], buf[CSC_KV_VALUE_MAX];
+    char big[CSC_KV_RECORD_MAX + 1], buf[CSC_KV_RECORD_MAX];
     char key[CSC_KV_KEY_MAX + 1];
     apr_time_t exp = 0, far = apr_time_now() + apr_time_from_sec(3600);
     apr_size_t vlen = 0;
@@ -233,21 +233,21 @@ static void test_basic(void)
     for (i = 0; i < (int)sizeof(big); i++) {
         big[i] = (char)(i * 7 + 3);
     }
-    is_int(csc_kv_put(kv, key, CSC_KV_KEY_MAX, big, CSC_KV_VALUE_MAX, 0),
+    is_int(csc_kv_put(kv, key, CSC_KV_KEY_MAX, big, CSC_KV_RECORD_MAX, 0),
            APR_SUCCESS, "max key and max value");
     memset(buf, 0, sizeof(buf));
     is_int(csc_kv_get(kv, key, CSC_KV_KEY_MAX, buf, sizeof(buf), &vlen,
                       NULL), APR_SUCCESS, "get max value");
-    same = vlen == CSC_KV_VALUE_MAX && memcmp(buf, big, vlen) == 0;
+    same = vlen == CSC_KV_RECORD_MAX && memcmp(buf, big, vlen) == 0;
     ok(same, "max value round trip is exact");
     vlen = 0;
     is_int(csc_kv_get(kv, key, CSC_KV_KEY_MAX, buf, 100, &vlen, NULL),
            APR_ENOSPC, "small buffer: ENOSPC");
-    is_int(vlen, CSC_KV_VALUE_MAX, "small buffer: needed length reported");
+    is_int(vlen, CSC_KV_RECORD_MAX, "small buffer: needed length reported");
     is_int(csc_kv_put(kv, key, CSC_KV_KEY_MAX + 1, "x", 1, 0), APR_EINVAL,
            "key too long");
     is_int(csc_kv_put(kv, key, 0, "x", 1, 0), APR_EINVAL, "empty key");
-    is_int(csc_kv_put(kv, "v", 1, big, CSC_KV_VALUE_MAX + 1, 0), APR_EINVAL,
+    is_int(csc_kv_put(kv, "v", 1, big, CSC_KV_RECORD_MAX + 1, 0), APR_EINVAL,
            "value too long");
     is_int(csc_kv_get(kv, NULL, 1, buf, sizeof(buf), &vlen, NULL),
            APR_EINVAL, "NULL key");
@@ -259,7 +259,7 @@ static void test_basic(void)
     vlen = 0;
     is_int(csc_kv_get(kv, key, CSC_KV_KEY_MAX, buf, sizeof(buf), &vlen,
                       NULL), APR_SUCCESS, "after a double close: reopened");
-    ok(vlen == CSC_KV_VALUE_MAX && memcmp(buf, big, vlen) == 0,
+    ok(vlen == CSC_KV_RECORD_MAX && memcmp(buf, big, vlen) == 0,
        "after a double close: the max value is intact");
     csc_kv_close(kv);
 }
@@ -316,11 +316,28 @@ static void test_update(void)
 
     memset(&u, 0, sizeof(u));
     u.store = "bogus";
-    u.force_len = CSC_KV_VALUE_MAX + 1;
+    u.force_len = CSC_KV_RECORD_MAX + 1;
     u.action = CSC_KV_STORE;
     is_int(csc_kv_update(kv, "u", 1, upd_cb, &u), APR_EINVAL,
            "oversized outlen rejected");
     is_str(get_str(kv, "u", NULL), "third", "rejected store changed nothing");
+
+    /* csc_kv.h: the action is carried out only when the callback
+     * succeeds, so a backend that cannot run it atomically may skip it */
+    memset(&u, 0, sizeof(u));
+    u.store = "erring";
+    u.action = CSC_KV_STORE;
+    u.ret = APR_EGENERAL;
+    is_int(csc_kv_update(kv, "u", 1, upd_cb, &u), APR_EGENERAL,
+           "a callback's error is passed on");
+    is_str(get_str(kv, "u", NULL), "third", "and its STORE is not done");
+    memset(&u, 0, sizeof(u));
+    u.action = CSC_KV_DELETE;
+    u.ret = APR_EGENERAL;
+    csc_kv_update(kv, "u", 1, upd_cb, &u);
+    is_str(get_str(kv, "u", NULL), "third", "nor its DELETE");
+    is_int((int)csc_kv_value_max(kv), 3968,
+           "the shm backend's value limit is its own property");
 
     memset(&u, 0, sizeof(u));
     u.action = CSC_KV_DELETE;
@@ -371,7 +388,7 @@ static void test_model(void)
     csc_kv_t *kv = open_kv("model", M_SLOTS, 0);
     static char mval[M_KEYS][300];
     static int mlen[M_KEYS];  /* -1 = absent */
-    char key[16], val[300], buf[CSC_KV_VALUE_MAX];
+    char key[16], val[300], buf[CSC_KV_RECORD_MAX];
     unsigned long seed = 12345;
     int i, k, op, n, live = 0, bad = 0, enospc = 0;
     apr_size_t vlen;
@@ -713,7 +730,7 @@ static void die_hook(int point)
 static void test_killed_holder(void)
 {
     csc_kv_t *kv = open_kv("kill", 16, 0);
-    char big[3000], buf[CSC_KV_VALUE_MAX];
+    char big[3000], buf[CSC_KV_RECORD_MAX];
     apr_size_t vlen = 0;
     apr_uint64_t v, seven = 7;
     apr_status_t rv;
