@@ -97,13 +97,12 @@ const char *csc_service_set_store(csc_service_t *svc, csc_cfg_t *cfg,
 {
     csc_store_ref_t *ref = apr_hash_get(svc->stores, spec,
                                         APR_HASH_KEY_STRING);
-    const char *colon = strchr(spec, ':');
+    const char *err = csc_store_spec_error(spec, p);
 
     /* only the shape here, so the message can carry the line; opening it
      * waits for csc_service_check() */
-    if (!colon || colon == spec || !colon[1]) {
-        return apr_psprintf(p, "%s: '%s' is not driver:parameters, e.g. "
-                            "sqlite3:/var/lib/csc/csc.db", directive, spec);
+    if (err) {
+        return apr_pstrcat(p, directive, ": ", err, NULL);
     }
     if (!ref) {
         ref = apr_pcalloc(svc->pool, sizeof(*ref));

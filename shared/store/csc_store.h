@@ -81,6 +81,11 @@ typedef struct {
 
 typedef struct csc_store_t csc_store_t;
 
+/* NULL when spec has the shape "<driver>:<params>", else the message.
+ * Nothing is loaded or opened: a configuration can check the shape where
+ * the directive stands. */
+const char *csc_store_spec_error(const char *spec, apr_pool_t *p);
+
 /* Opens the store named by spec "<driver>:<params>", e.g.
  * "sqlite3:/var/lib/csc/csc.db" or "pgsql:host=db dbname=csc user=csc".
  * Checks that the database exists (sqlite3: the file must exist; it is never

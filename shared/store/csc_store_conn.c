@@ -62,6 +62,19 @@ static const char *mask_password(apr_pool_t *p, const char *params)
     return s;
 }
 
+const char *csc_store_spec_error(const char *spec, apr_pool_t *p)
+{
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+
+    if (!colon || colon == spec || !colon[1]) {
+        return apr_psprintf(p, "credential store '%s': expected "
+                            "'<driver>:<params>', e.g. "
+                            "'sqlite3:/var/lib/csc/csc.db'",
+                            spec ? spec : "(null)");
+    }
+    return NULL;
+}
+
 apr_status_t store_new(csc_store_t **out, const char *spec,
                        apr_pool_t *p, const char **errmsg)
 {
@@ -73,14 +86,10 @@ apr_status_t store_new(csc_store_t **out, const char *spec,
     const char *drvname;
     apr_status_t rv;
 
-    colon = spec ? strchr(spec, ':') : NULL;
-    if (!colon || colon == spec || !colon[1]) {
-        *errmsg = apr_psprintf(p, "credential store '%s': expected "
-                               "'<driver>:<params>', e.g. "
-                               "'sqlite3:/var/lib/csc/csc.db'",
-                               spec ? spec : "(null)");
+    if ((*errmsg = csc_store_spec_error(spec, p)) != NULL) {
         return APR_EINVAL;
     }
+    colon = strchr(spec, ':');
     drvname = apr_pstrndup(p, spec, colon - spec);
 
     /* Idempotent in apr-util (guarded by an atomic counter) and scoped to

@@ -21,7 +21,7 @@ my @bad = (
     ['CSCCredentialStore sqlite3:/nonexistent/csc.db', qr/CSCCredentialStore.*nonexistent/],
     ["CSCCredentialStore sqlite3:$fx/htpasswd", qr/CSCCredentialStore/],
     ['CSCCredentialStore mysql5:whatever', qr/CSCCredentialStore/],
-    ['CSCCredentialStore /var/lib/csc/csc.db', qr/Syntax error on line \d+ .*CSCCredentialStore: '\/var\/lib\/csc\/csc.db' is not driver:parameters/s],
+    ['CSCCredentialStore /var/lib/csc/csc.db', qr/Syntax error on line \d+ .*CSCCredentialStore: credential store '\/var\/lib\/csc\/csc.db': expected '<driver>:<params>'/s],
     ['CSCServiceRegion Belgium', qr/CSCServiceRegion: 'Belgium' is not an ISO 3166-1/],
     ['CSCAuthType kerberos', qr/CSCAuthType: unknown type 'kerberos'/],
     ['CSCAuthnProvider nosuch', qr/CSCAuthnProvider: unknown authentication provider 'nosuch'/],
