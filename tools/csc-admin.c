@@ -35,6 +35,8 @@ static const csc_admin_cmd_t *const commands[] = {
     &csc_admin_cmd_unblock,
     &csc_admin_cmd_delete,
     &csc_admin_cmd_revoke_logins,
+    &csc_admin_cmd_client,
+    &csc_admin_cmd_migrate,
     NULL
 };
 

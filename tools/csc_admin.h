@@ -195,6 +195,8 @@ apr_status_t csc_admin_p11_parse_ref(const char *ref, const char **token,
 extern const csc_admin_cmd_t csc_admin_cmd_init, csc_admin_cmd_list,
     csc_admin_cmd_show, csc_admin_cmd_enable, csc_admin_cmd_disable,
     csc_admin_cmd_unblock, csc_admin_cmd_delete;
+/* csc_admin_clients.c */
+extern const csc_admin_cmd_t csc_admin_cmd_client, csc_admin_cmd_migrate;
 /* csc_admin_cred.c */
 extern const csc_admin_cmd_t csc_admin_cmd_ca_create, csc_admin_cmd_create,
     csc_admin_cmd_attach_cert, csc_admin_cmd_csr;

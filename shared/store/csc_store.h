@@ -202,4 +202,49 @@ apr_status_t csc_store_hotp_advance(csc_store_t *st, const char *id,
                                     apr_int64_t expected_counter,
                                     apr_int64_t new_counter, apr_pool_t *p);
 
+/* Brings the store named by spec to CSC_STORE_SCHEMA_VERSION, each step
+ * in one transaction.  *from (may be NULL) is the version found.  A store
+ * already current is left alone (APR_SUCCESS); a newer one is refused. */
+apr_status_t csc_store_migrate(const char *spec, int *from, apr_pool_t *p,
+                               const char **errmsg);
+
+/* ---- the OAuth 2.0 client registry (schema version 2) ----
+ * Read on every request that names a client, so that csc-admin's changes
+ * apply at once on every process, like credential changes. */
+typedef struct {
+    const char *id;             /* client_id: 1-128 of [A-Za-z0-9._~-] */
+    const char *name;           /* shown on the consent page */
+    const char *secret_hash;    /* NULL: a public client (PKCE, no secret);
+                                   else csc_client_secret_hash() */
+    const char *redirect_uris;  /* absolute URIs, separated by spaces */
+    const char *grant_types;    /* of authorization_code refresh_token
+                                   client_credentials, space separated */
+    const char *scopes;         /* of service credential, space separated */
+    const char *acts_as;        /* client_credentials tokens act as this
+                                   user; NULL: the grant is not allowed */
+    apr_int64_t created, updated;
+} csc_client_t;
+
+/* APR_EINVAL with *errmsg naming the first bad field: id shape, empty
+ * name, a redirect URI that is not absolute (https, or http on a
+ * loopback host, or a private-use scheme for native apps; no fragment),
+ * an unknown grant type or scope, client_credentials for a public client
+ * or without acts_as, refresh_token without authorization_code. */
+apr_status_t csc_client_validate(const csc_client_t *c, const char **errmsg,
+                                 apr_pool_t *p);
+/* APR_NOTFOUND */
+apr_status_t csc_client_get(csc_store_t *st, const char *id,
+                            csc_client_t **c, apr_pool_t *p);
+/* every client, ordered by id */
+apr_status_t csc_client_list(csc_store_t *st, apr_array_header_t **clients,
+                             apr_pool_t *p);
+/* APR_EEXIST when the id is taken, APR_EINVAL (csc_client_validate). */
+apr_status_t csc_client_insert(csc_store_t *st, const csc_client_t *c,
+                               apr_pool_t *p);
+/* APR_NOTFOUND */
+apr_status_t csc_client_delete(csc_store_t *st, const char *id,
+                               apr_pool_t *p);
+/* Whether the space-separated list has word. */
+int csc_client_list_has(const char *list, const char *word);
+
 #endif

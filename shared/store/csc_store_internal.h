@@ -6,6 +6,7 @@
  *   csc_store_schema.c    csc_store_open / csc_store_create: the schema
  *   csc_store.c           the records (get, list, insert, update, delete)
  *   csc_store_counters.c  the attempt, lockout and OTP counters
+ *   csc_store_clients.c   the OAuth 2.0 client registry
  *   csc_store_driver.c    what differs between databases (the drivers)
  * Callers outside store/ see csc_store.h only. */
 #ifndef CSC_STORE_INTERNAL_H
@@ -27,6 +28,11 @@
                  "otp_secret, otp_digits, otp_period, otp_hash, hotp_counter, " \
                  "totp_last_step, fail_count, blocked, created, updated"
 #define CSC_NCOLS 22
+
+/* The same for csc_client_t (store_row_to_client). */
+#define CSC_CLIENT_COLS "id, name, secret_hash, redirect_uris, grant_types, " \
+                        "scopes, acts_as, created, updated"
+#define CSC_CLIENT_NCOLS 9
 
 /* Placeholders follow apr_dbd's portable syntax.  The types matter for
  * PostgreSQL (the driver declares them in PREPARE); SQLite gets every value
@@ -50,6 +56,10 @@ typedef enum {
     ST_HOTP,
     ST_ATTEMPT,
     ST_RELEASE,
+    ST_CLIENT_GET,
+    ST_CLIENT_LIST,
+    ST_CLIENT_INSERT,
+    ST_CLIENT_DELETE,
     ST_COUNT
 } csc_stmt_e;
 
@@ -124,6 +134,8 @@ apr_status_t store_col_int(csc_store_t *st, apr_dbd_row_t *row, int col,
                            int *out);
 apr_status_t store_row_to_credential(csc_store_t *st, apr_dbd_row_t *row,
                                      csc_credential_t **out, apr_pool_t *p);
+apr_status_t store_col_i64(csc_store_t *st, apr_dbd_row_t *row, int col,
+                           apr_int64_t *out);
 int store_next_row(csc_store_t *st, apr_dbd_results_t *res,
                    apr_dbd_row_t **row, apr_pool_t *p);
 int store_empty(const char *s);

@@ -10,15 +10,31 @@
  * apr_dbd_sqlite3 runs a multi-statement string piece by piece and fails on
  * an empty trailing piece.
  *
- * Any change here needs CSC_STORE_SCHEMA_VERSION + 1 and a migration; the
- * store refuses to open a database whose version differs from it. */
+ * Any change here needs CSC_STORE_SCHEMA_VERSION + 1 and a migration step
+ * (csc_store_migrations below); the store refuses to open a database whose
+ * version differs from it, and `csc-admin migrate` brings an older one up.
+ *
+ * Version history: 1 credentials; 2 adds the OAuth 2.0 client registry. */
 #ifndef CSC_STORE_SCHEMA_H
 #define CSC_STORE_SCHEMA_H
 
-#define CSC_STORE_SCHEMA_VERSION 1
+#define CSC_STORE_SCHEMA_VERSION 2
 
 #define CSC_STORE_STR_(x) #x
 #define CSC_STORE_STR(x) CSC_STORE_STR_(x)
+
+#define CSC_STORE_CLIENT_TABLE \
+    "CREATE TABLE csc_client (\n" \
+    "    id            TEXT    NOT NULL PRIMARY KEY,\n" \
+    "    name          TEXT    NOT NULL,\n" \
+    "    secret_hash   TEXT,\n" \
+    "    redirect_uris TEXT    NOT NULL,\n" \
+    "    grant_types   TEXT    NOT NULL,\n" \
+    "    scopes        TEXT    NOT NULL,\n" \
+    "    acts_as       TEXT,\n" \
+    "    created       BIGINT  NOT NULL,\n" \
+    "    updated       BIGINT  NOT NULL\n" \
+    ")"
 
 static const char csc_store_schema_sql[] =
     "CREATE TABLE csc_schema (\n"
@@ -50,6 +66,14 @@ static const char csc_store_schema_sql[] =
     "    created        BIGINT  NOT NULL,\n"
     "    updated        BIGINT  NOT NULL\n"
     ");\n"
-    "CREATE INDEX csc_credential_owner_idx ON csc_credential (owner, id);";
+    "CREATE INDEX csc_credential_owner_idx ON csc_credential (owner, id);\n"
+    CSC_STORE_CLIENT_TABLE ";";
+
+/* [v]: the statement that takes version v to v + 1, run in one
+ * transaction with the version update (csc_store_migrate) */
+static const char *const csc_store_migrations[] = {
+    NULL,                                   /* no version 0 */
+    CSC_STORE_CLIENT_TABLE,                 /* 1 -> 2 */
+};
 
 #endif

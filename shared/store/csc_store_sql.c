@@ -60,6 +60,16 @@ const csc_stmt_def_t csc_store_stmts[ST_COUNT] = {
     { "csc_release",
       "UPDATE csc_credential SET fail_count = fail_count - 1 WHERE id = %s "
       "AND fail_count > 0", 1 },
+    { "csc_client_get",
+      "SELECT " CSC_CLIENT_COLS " FROM csc_client WHERE id = %s", 0 },
+    { "csc_client_list",
+      "SELECT " CSC_CLIENT_COLS " FROM csc_client ORDER BY id", 0 },
+    { "csc_client_insert",
+      "INSERT INTO csc_client (" CSC_CLIENT_COLS ") VALUES ("
+      "%s, %s, %s, %s, %s, %s, %s, %lld, %lld) "
+      "ON CONFLICT (id) DO NOTHING", 1 },
+    { "csc_client_delete",
+      "DELETE FROM csc_client WHERE id = %s", 1 },
 };
 
 
@@ -83,8 +93,8 @@ apr_status_t store_col_str(csc_store_t *st, apr_dbd_row_t *row, int col,
     return APR_SUCCESS;
 }
 
-static apr_status_t store_col_i64(csc_store_t *st, apr_dbd_row_t *row,
-                                  int col, apr_int64_t *out)
+apr_status_t store_col_i64(csc_store_t *st, apr_dbd_row_t *row, int col,
+                           apr_int64_t *out)
 {
     const char *s;
     char *end;
