@@ -9,7 +9,7 @@
 #include "base/csc_log.h"
 #include "authz/csc_tenant.h"
 
-#define GRANT_MAGIC   0x47524e31u   /* "GRN1" */
+#define GRANT_MAGIC   0x47524e32u   /* "GRN2" */
 #define USERIX_MAGIC  0x55475831u   /* "UGX1" */
 #define GRANT_ID_LEN  16            /* base64url of 12 random bytes */
 #define GRANT_NAME_MAX 255
@@ -42,6 +42,8 @@ typedef struct {
     apr_int64_t hard_end;           /* 0: none (a user's SAD registry) */
     apr_int64_t tenant_hour;        /* counted there (csc_tenant.h); 0: not */
     char user[GRANT_NAME_MAX + 1];
+    /* the OAuth 2.0 client it was issued to; "" for auth/login */
+    char client[CSC_GRANT_CLIENT_MAX + 1];
     grant_tok_t access[CSC_GRANT_ACCESS_MAX];   /* oldest first */
     grant_tok_t refresh;
     unsigned char spent[CSC_GRANT_SPENT_MAX][SPENT_LEN];
@@ -147,6 +149,7 @@ typedef struct {
     grant_sad_t sad;                /* OP_ADD_SAD */
     int create;                     /* OP_ADD_SAD: a user's registry */
     const char *user;               /* for a registry created here */
+    const char *client;             /* OP_REFRESH: who presents it */
     /* out: SAD records that lost their grant, to delete after the lock */
     unsigned char gone[CSC_GRANT_SADS_MAX][CSC_SECRET_KEY_LEN];
     int ngone;
@@ -236,6 +239,12 @@ static int is_spent(const grant_rec_t *g, const unsigned char v[32])
 static csc_grant_result_e grant_refresh_op(grant_rec_t *g, grant_op_t *op,
                                            csc_kv_action_e *action)
 {
+    if (strcmp(g->client, op->client) != 0) {
+        /* another client's refresh token (RFC 6749 6: bound to the
+         * client it was issued to), or an auth/login one at the token
+         * endpoint: unknown to this caller, and left alone */
+        return CSC_GRANT_UNKNOWN;
+    }
     if (!g->has_refresh || CRYPTO_memcmp(g->refresh.v, op->v, 32) != 0) {
         if (is_spent(g, op->v)) {
             /* RFC 9700 4.14.2: whoever holds a rotated refresh token
@@ -326,6 +335,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
             return APR_SUCCESS;    /* not a record this code wrote */
         }
         g->user[GRANT_NAME_MAX] = '\0';
+        g->client[CSC_GRANT_CLIENT_MAX] = '\0';
     }
     else if (op->op == OP_ADD_SAD && op->create && !cur) {
         memset(g, 0, sizeof(*g));
@@ -520,6 +530,18 @@ csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
                                    const char **refresh, int *expires_in,
                                    apr_pool_t *p)
 {
+    return csc_grant_login_client(env, user, NULL, access, refresh,
+                                  expires_in, NULL, p);
+}
+
+csc_grant_result_e csc_grant_login_client(const csc_env_t *env,
+                                          const char *user,
+                                          const char *client,
+                                          const char **access,
+                                          const char **refresh,
+                                          int *expires_in,
+                                          const char **grant, apr_pool_t *p)
+{
     const csc_cfg_t *cfg = env->cfg;
     unsigned char key[CSC_SECRET_KEY_LEN];
     apr_time_t now = apr_time_now();
@@ -530,7 +552,10 @@ csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
     apr_status_t rv;
     int i;
 
-    if (strlen(user) > GRANT_NAME_MAX) {
+    if (!client) {
+        client = "";
+    }
+    if (strlen(user) > GRANT_NAME_MAX || strlen(client) > CSC_GRANT_CLIENT_MAX) {
         return CSC_GRANT_STATE_ERROR;   /* no record can hold the name */
     }
     id = csc_secret_random(12, p);
@@ -542,6 +567,7 @@ csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
     init->magic = GRANT_MAGIC;
     init->hard_end = now + apr_time_from_sec(csc_cfg_grant_lifetime(cfg));
     apr_cpystrn(init->user, user, sizeof(init->user));
+    apr_cpystrn(init->client, client, sizeof(init->client));
     fill_tok(env, acc, now + apr_time_from_sec(csc_cfg_token_lifetime(cfg)),
              &init->access[0]);
     if (init->access[0].expires > init->hard_end) {
@@ -605,6 +631,9 @@ csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
         *refresh = ref;
     }
     *expires_in = seconds_left(init->access[0].expires, now);
+    if (grant) {
+        *grant = id;
+    }
     return CSC_GRANT_OK;
 }
 
@@ -613,6 +642,18 @@ csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
                                      const char **access,
                                      const char **new_refresh,
                                      int *expires_in, apr_pool_t *p)
+{
+    return csc_grant_refresh_client(env, refresh, NULL, user, access,
+                                    new_refresh, expires_in, p);
+}
+
+csc_grant_result_e csc_grant_refresh_client(const csc_env_t *env,
+                                            const char *refresh,
+                                            const char *client,
+                                            const char **user,
+                                            const char **access,
+                                            const char **new_refresh,
+                                            int *expires_in, apr_pool_t *p)
 {
     const csc_cfg_t *cfg = env->cfg;
     unsigned char key[CSC_SECRET_KEY_LEN];
@@ -630,6 +671,7 @@ csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
     }
     op = apr_pcalloc(p, sizeof(*op));
     op->op = OP_REFRESH;
+    op->client = client ? client : "";
     token_digest(env, refresh, op->v);
     fill_tok(env, acc, now + apr_time_from_sec(csc_cfg_token_lifetime(cfg)),
              &op->access);
@@ -642,9 +684,10 @@ csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
     grant_key(env, id, key);
     grant_run(env, key, op);
     if (op->verdict == CSC_GRANT_REPLAYED) {
-        csc_log(CSC_LOG_MARK, CSC_LOG_WARNING, "auth/login: a rotated refresh "
+        csc_log(CSC_LOG_MARK, CSC_LOG_WARNING, "%s: a rotated refresh "
                 "token of user '%s' was presented again; its login has been "
-                "revoked", op->user_out);
+                "revoked", *op->client ? "oauth2/token" : "auth/login",
+                op->user_out);
     }
     if (op->verdict != CSC_GRANT_OK) {
         return op->verdict;
@@ -701,7 +744,9 @@ apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
         return APR_NOTFOUND;
     }
     g->user[GRANT_NAME_MAX] = '\0';
+    g->client[CSC_GRANT_CLIENT_MAX] = '\0';
     out->user = apr_pstrdup(p, g->user);
+    out->client = apr_pstrdup(p, g->client);
     out->grant = apr_pstrdup(p, id);
     out->expires = t->expires;
     return t->expires <= now || g->hard_end <= now ? APR_TIMEUP

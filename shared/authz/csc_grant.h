@@ -27,6 +27,7 @@
 #define CSC_GRANT_SPENT_MAX  32    /* spent refresh tokens remembered */
 #define CSC_GRANT_SADS_MAX   16    /* live SADs per grant (or user) */
 #define CSC_GRANT_USER_MAX   64    /* the highest CSCMaxGrantsPerUser */
+#define CSC_GRANT_CLIENT_MAX 128   /* the longest OAuth 2.0 client_id */
 
 /* What a login or a refresh came to.  Domain verdicts are values of
  * their own, never apr_status_t codes: a state backend's errors cannot be
@@ -44,6 +45,7 @@ typedef struct {
     char kind;              /* CSC_TOKEN_ACCESS or CSC_TOKEN_REFRESH */
     const char *user;
     const char *grant;      /* grant id */
+    const char *client;     /* OAuth 2.0 client_id; "" for auth/login */
     apr_time_t expires;
 } csc_token_t;
 
@@ -56,6 +58,17 @@ csc_grant_result_e csc_grant_login(const csc_env_t *env, const char *user,
                                    const char **refresh, int *expires_in,
                                    apr_pool_t *p);
 
+/* The same for an OAuth 2.0 client (client_id; NULL or "" for
+ * auth/login): its refresh tokens work only for that client.  *grant (may
+ * be NULL) is the new grant's id, for csc_grant_revoke(). */
+csc_grant_result_e csc_grant_login_client(const csc_env_t *env,
+                                          const char *user,
+                                          const char *client,
+                                          const char **access,
+                                          const char **refresh,
+                                          int *expires_in,
+                                          const char **grant, apr_pool_t *p);
+
 /* auth/login with a refresh token: a new access token in its grant and,
  * when new_refresh is not NULL, rotation (the presented one is spent and
  * a new one issued, with no more than the grant's absolute lifetime).
@@ -67,6 +80,16 @@ csc_grant_result_e csc_grant_refresh(const csc_env_t *env,
                                      const char **access,
                                      const char **new_refresh,
                                      int *expires_in, apr_pool_t *p);
+
+/* The same at the token endpoint: a refresh token issued to another
+ * client (or by auth/login, client NULL) is CSC_GRANT_UNKNOWN there. */
+csc_grant_result_e csc_grant_refresh_client(const csc_env_t *env,
+                                            const char *refresh,
+                                            const char *client,
+                                            const char **user,
+                                            const char **access,
+                                            const char **new_refresh,
+                                            int *expires_in, apr_pool_t *p);
 
 /* APR_SUCCESS, APR_TIMEUP (expired; *out filled), APR_NOTFOUND (unknown,
  * revoked, spent, or from another credential store), or a state error. */
