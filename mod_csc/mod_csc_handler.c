@@ -190,6 +190,16 @@ int mod_csc_handler(request_rec *r)
     req.authorization = apr_table_get(r->headers_in, "Authorization");
     req.external_user = r->user;
     req.client_ip = r->useragent_ip;
+    req.query = r->args;
+    req.cookie = apr_table_get(r->headers_in, "Cookie");
+    req.secure = !strcmp(ap_http_scheme(r), "https");
+    /* what the client asked for (Host), as httpd's self-referencing
+     * URLs are made: UseCanonicalName decides */
+    req.origin = ap_construct_url(r->pool, "", r);
+    if (req.origin[0] && req.origin[strlen(req.origin) - 1] == '/') {
+        req.origin = apr_pstrndup(r->pool, req.origin,
+                                  strlen(req.origin) - 1);
+    }
     pb.r = r;
     pb.cfg = cfg;
     req.check_password = check_password;

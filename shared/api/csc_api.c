@@ -24,6 +24,15 @@ int csc_api_route(const char *base, const char *path, int *version,
     else if (!strncmp(path, "/v2/", 4)) {
         *version = 2;
     }
+    else if (!strncmp(path, "/oauth2/", 8)
+             || !strcmp(path, "/revoke")
+             || !strcmp(path, "/.well-known/oauth-authorization-server")) {
+        /* the authorization server; /revoke is where the EUDI Kotlin
+         * library sends revocations (oauth2 base + "/revoke") */
+        *version = 0;
+        *method = path + 1;
+        return 0;
+    }
     else {
         return -1;
     }

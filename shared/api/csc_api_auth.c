@@ -158,15 +158,46 @@ static int check_password(csc_call_t *call, const char *user,
     return ok;
 }
 
+int csc_api_password_login(csc_call_t *call, const char *user,
+                           char *password)
+{
+    const int limit = csc_cfg_login_limit(call->env->cfg);
+    int ok;
+
+    /* a guess is counted before it is evaluated, so that parallel
+     * guesses cannot overrun the limit; a right password gives it back */
+    if (csc_api_throttled(call, CSC_LIMIT_LOGIN_FAIL, user, limit)) {
+        OPENSSL_cleanse(password, strlen(password));
+        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "%s: too many wrong passwords "
+                "for user '%s'; throttled", call->req->method, user);
+        call->resp->note_user = user;
+        return CSC_LOGIN_ANSWERED;
+    }
+    ok = call->req->check_password ? check_password(call, user, password)
+                                   : -1;
+    OPENSSL_cleanse(password, strlen(password));
+    if (ok < 0) {
+        csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, user, limit);
+        csc_error_set(call->resp, call->req, CSC_ERR_SERVER);
+        return CSC_LOGIN_ANSWERED;
+    }
+    if (!ok) {
+        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "%s: authentication failed for "
+                "user '%s'", call->req->method, user);
+        call->resp->note_user = user;
+        return CSC_LOGIN_WRONG;
+    }
+    csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, user, limit);
+    return CSC_LOGIN_OK;
+}
+
 static void login_with_basic(csc_call_t *call, const char *param,
                              int remember)
 {
-    const int limit = csc_cfg_login_limit(call->env->cfg);
     const csc_request_t *req = call->req;
     unsigned char *raw;
     apr_size_t len;
     char *text, *colon;
-    int ok;
 
     while (*param == ' ') {
         param++;
@@ -176,40 +207,24 @@ static void login_with_basic(csc_call_t *call, const char *param,
         return;
     }
     text = apr_pstrmemdup(req->pool, (const char *)raw, len);
+    OPENSSL_cleanse(raw, len);
     colon = strchr(text, ':');
     if (!colon || colon == text || strlen(text) != len) {
-        OPENSSL_cleanse(raw, len);
+        OPENSSL_cleanse(text, len);
         csc_error_set(call->resp, req, CSC_ERR_LOGIN_USERPASS);
         return;
     }
     *colon = '\0';
-    /* a guess is counted before it is evaluated, so that parallel
-     * guesses cannot overrun the limit; a right password gives it back */
-    if (csc_api_throttled(call, CSC_LIMIT_LOGIN_FAIL, text, limit)) {
-        OPENSSL_cleanse(raw, len);
-        OPENSSL_cleanse(colon + 1, strlen(colon + 1));
-        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "auth/login: too many wrong "
-                "passwords for user '%s'; throttled", text);
-        call->resp->note_user = text;
+    switch (csc_api_password_login(call, text, colon + 1)) {
+    case CSC_LOGIN_OK:
+        issue_tokens(call, text, remember);
         return;
-    }
-    ok = check_password(call, text, colon + 1);
-    OPENSSL_cleanse(raw, len);
-    OPENSSL_cleanse(colon + 1, strlen(colon + 1));
-    if (ok < 0) {
-        csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, text, limit);
-        csc_error_set(call->resp, req, CSC_ERR_SERVER);
-        return;
-    }
-    if (!ok) {
-        csc_log(CSC_LOG_MARK, CSC_LOG_INFO, "auth/login: authentication "
-                "failed for user '%s'", text);
-        call->resp->note_user = text;
+    case CSC_LOGIN_WRONG:
         csc_error_set(call->resp, req, CSC_ERR_LOGIN_FAILED);
         return;
+    default:
+        return;
     }
-    csc_limit_give(call->env, CSC_LIMIT_LOGIN_FAIL, text, limit);
-    issue_tokens(call, text, remember);
 }
 
 void csc_api_auth_login(csc_call_t *call)

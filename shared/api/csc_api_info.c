@@ -9,6 +9,7 @@
 
 #include "crypto/csc_algo.h"
 #include "api/csc_api_internal.h"
+#include "oauth2/csc_oauth2.h"
 
 /* The document depends only on the configuration and the version, and
  * building and serialising it is most of what info costs; bodies are kept
@@ -23,9 +24,10 @@ static struct {
 static unsigned info_cache_next;
 static pthread_mutex_t info_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *info_cache_key(const csc_env_t *env, int version,
-                                  apr_pool_t *p)
+static const char *info_cache_key(const csc_env_t *env,
+                                  const csc_request_t *req, apr_pool_t *p)
 {
+    int version = req->version;
     const csc_cfg_t *cfg = env->cfg;
     const apr_array_header_t *types = csc_cfg_auth_types(cfg, p);
     const csc_method_t *m;
@@ -43,6 +45,10 @@ static const char *info_cache_key(const csc_env_t *env, int version,
         if (m->available) {
             key = apr_pstrcat(p, key, m->available(env) ? "1" : "0", NULL);
         }
+    }
+    if (csc_oauth2_enabled(cfg)) {
+        /* the issuer may follow the Host the request came to */
+        key = apr_pstrcat(p, key, "\n", csc_oauth2_issuer(cfg, req), NULL);
     }
     return key;
 }
@@ -110,7 +116,7 @@ void csc_api_info(csc_call_t *call)
                            call->resp) < 0) {
         return;
     }
-    key = info_cache_key(env, req->version, req->pool);
+    key = info_cache_key(env, req, req->pool);
     if (info_cache_get(key, call->resp, req)) {
         return;
     }
@@ -130,6 +136,12 @@ void csc_api_info(csc_call_t *call)
                     "authType", string_array(csc_cfg_auth_types(cfg,
                                                                 req->pool)),
                     "methods", methods);
+    if (csc_oauth2_enabled(cfg)) {
+        /* the base URI form, which both EU wallet libraries read (the
+         * Swift one requires it); they append /oauth2/authorize... */
+        json_object_set_new(out, "oauth2",
+                            json_string(csc_oauth2_issuer(cfg, req)));
+    }
     if (req->version == 2) {
         json_t *algos = json_array();
         apr_array_header_t *rsa, *ec;
@@ -144,8 +156,16 @@ void csc_api_info(csc_call_t *call)
             json_array_append_new(algos, json_string(
                 APR_ARRAY_IDX(rsa, i, const char *)));
         }
+        /* algoParams, parallel to algos: none of them takes any (the
+         * Swift EUDI parser requires the member) */
         json_object_set_new(out, "signAlgorithms",
-                            json_pack("{s:o}", "algos", algos));
+                            json_pack("{s:o,s:[]}", "algos", algos,
+                                      "algoParams"));
+        if (csc_oauth2_enabled(cfg)) {
+            /* required by the EUDI Kotlin parser (CSC 2.2) */
+            json_object_set_new(out, "supportedHashTypes",
+                                json_pack("[s]", "DTBSR"));
+        }
         /* signDoc is not offered: no formats, no levels, no async mode */
         json_object_set_new(out, "signature_formats",
                             json_pack("{s:[],s:[]}", "formats",

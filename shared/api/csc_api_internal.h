@@ -61,6 +61,16 @@ int csc_api_sad_error(csc_call_t *call, int result);
 
 int csc_api_login_available(const csc_env_t *env);
 
+/* Checks a user name and password against the server's authentication
+ * providers, counted against CSCLoginLimit like every auth/login guess;
+ * the password is wiped.  CSC_LOGIN_ANSWERED: throttled (429) or no
+ * provider could answer (500), with the error in call->resp. */
+#define CSC_LOGIN_OK       1
+#define CSC_LOGIN_WRONG    0
+#define CSC_LOGIN_ANSWERED (-1)
+int csc_api_password_login(csc_call_t *call, const char *user,
+                           char *password);
+
 /* 429 temporarily_unavailable with Retry-After (seconds). */
 void csc_api_too_many(csc_call_t *call, int retry_after);
 

@@ -16,6 +16,7 @@
 #include "config/csc_pin_source.h"
 #include "csc/csc_service.h"
 #include "http/csc_error.h"
+#include "oauth2/csc_oauth2.h"
 #include "signer/csc_signer.h"
 #include "state/csc_kv.h"
 #include "store/csc_store.h"
@@ -312,6 +313,10 @@ void csc_serve(const csc_service_t *svc, const csc_cfg_t *cfg,
     env.store = csc_cfg_store(cfg);
     if (!env.kv) {
         csc_error_set(resp, req, CSC_ERR_UNAVAILABLE);
+        return;
+    }
+    if (req->version == 0) {
+        csc_oauth2_handle(&env, req, resp);
         return;
     }
     csc_handle(&env, req, resp);

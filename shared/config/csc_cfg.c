@@ -52,6 +52,8 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
     /* a list set in the inner scope replaces the outer one */
     MERGE_PTR(auth_types);
     MERGE_PTR(otp_delivery);
+    MERGE_PTR(oauth2_issuer);
+    MERGE_PTR(oauth2_templates);
     MERGE_INT(token_lifetime);
     MERGE_INT(refresh_lifetime);
     MERGE_INT(grant_lifetime);
@@ -162,7 +164,8 @@ static const char *set_otp_delivery(csc_cfg_t *cfg, const char *directive,
 static const char *add_auth_type(csc_cfg_t *cfg, const char *directive,
                                  const char *arg, apr_pool_t *p)
 {
-    static const char *const known[] = {"basic", "external", "TLS", NULL};
+    static const char *const known[] = {"basic", "external", "TLS",
+                                        "oauth2code", "oauth2client", NULL};
     int i;
 
     for (i = 0; known[i]; i++) {
@@ -172,12 +175,49 @@ static const char *add_auth_type(csc_cfg_t *cfg, const char *directive,
     }
     if (!known[i]) {
         return apr_psprintf(p, "%s: unknown type '%s' (use basic, "
-                            "external or TLS)", directive, arg);
+                            "external, TLS, oauth2code or oauth2client)",
+                            directive, arg);
     }
     if (!cfg->auth_types) {
         cfg->auth_types = apr_array_make(p, 3, sizeof(const char *));
     }
     APR_ARRAY_PUSH(cfg->auth_types, const char *) = known[i];
+    return NULL;
+}
+
+/* The issuer is also the base URI the CSC clients append /oauth2/...
+ * to, so it must be an https URL (http only to loopback, for tests)
+ * without query, fragment or a trailing slash. */
+static const char *set_oauth2_issuer(csc_cfg_t *cfg, const char *directive,
+                                     const char *arg, apr_pool_t *p)
+{
+    apr_size_t n = strlen(arg);
+    int https = !strncmp(arg, "https://", 8);
+    const char *host = arg + (https ? 8 : 7);
+
+    if ((!https && strncmp(arg, "http://", 7) != 0) || !*host
+        || *host == '/' || strpbrk(arg, "?# \t") || n > 255
+        || arg[n - 1] == '/'
+        || (!https && strncmp(host, "127.0.0.1", 9) != 0
+            && strncmp(host, "localhost", 9) != 0
+            && strncmp(host, "[::1]", 5) != 0)) {
+        return apr_psprintf(p, "%s: '%s' must be an https URL without "
+                            "query, fragment or trailing slash, such as "
+                            "https://sign.example.org/csc", directive, arg);
+    }
+    cfg->oauth2_issuer = apr_pstrdup(p, arg);
+    return NULL;
+}
+
+static const char *set_oauth2_templates(csc_cfg_t *cfg,
+                                        const char *directive,
+                                        const char *arg, apr_pool_t *p)
+{
+    if (arg[0] != '/' || access(arg, R_OK | X_OK) != 0) {
+        return apr_psprintf(p, "%s: '%s' must be a readable directory "
+                            "given by its absolute path", directive, arg);
+    }
+    cfg->oauth2_templates = apr_pstrdup(p, arg);
     return NULL;
 }
 
@@ -208,6 +248,8 @@ static const setting_t settings[] = {
     TXT(description),
     FN(auth_type, add_auth_type),
     FN(otp_delivery, set_otp_delivery),
+    FN(oauth2_issuer, set_oauth2_issuer),
+    FN(oauth2_templates, set_oauth2_templates),
     NUM(token_lifetime, S_DURATION, 1, 86400),
     NUM(refresh_lifetime, S_DURATION, 60, 366 * 86400),
     NUM(grant_lifetime, S_DURATION, 1, 3660 * 86400),
@@ -275,6 +317,8 @@ DEF_STR(csc_cfg_region, region, "EU")
 DEF_STR(csc_cfg_lang, lang, "en-US")
 DEF_STR(csc_cfg_description, description,
         "Remote signature service (Cloud Signature Consortium API)")
+DEF_STR(csc_cfg_oauth2_issuer, oauth2_issuer, NULL)
+DEF_STR(csc_cfg_oauth2_templates, oauth2_templates, NULL)
 DEF_INT(csc_cfg_token_lifetime, token_lifetime, 3600)
 DEF_INT(csc_cfg_refresh_lifetime, refresh_lifetime, 7 * 86400)
 DEF_INT(csc_cfg_grant_lifetime, grant_lifetime, 30 * 86400)

@@ -32,6 +32,8 @@ struct csc_cfg_t {
     const char *description;        /* CSCServiceDescription */
     apr_array_header_t *auth_types; /* CSCAuthType: basic external TLS */
     const char *otp_delivery;       /* CSCOTPDelivery file:PATH | command:PATH */
+    const char *oauth2_issuer;      /* CSCOAuth2Issuer */
+    const char *oauth2_templates;   /* CSCOAuth2Templates (a directory) */
     int token_lifetime;             /* CSCTokenLifetime (s) */
     int refresh_lifetime;           /* CSCRefreshTokenLifetime (s) */
     int grant_lifetime;             /* CSCGrantLifetime (s) */
@@ -64,6 +66,8 @@ const char *csc_cfg_region(const csc_cfg_t *c);
 const char *csc_cfg_lang(const csc_cfg_t *c);
 const char *csc_cfg_description(const csc_cfg_t *c);
 int csc_cfg_auth_type_enabled(const csc_cfg_t *c, const char *type);
+const char *csc_cfg_oauth2_issuer(const csc_cfg_t *c);      /* NULL: unset */
+const char *csc_cfg_oauth2_templates(const csc_cfg_t *c);   /* NULL: built-in */
 const apr_array_header_t *csc_cfg_auth_types(const csc_cfg_t *c,
                                              apr_pool_t *p);
 int csc_cfg_token_lifetime(const csc_cfg_t *c);

@@ -24,7 +24,7 @@ csc_cfg_t *csc_cfg_merge(apr_pool_t *p, const csc_cfg_t *base,
  * that takes a list (auth_type) adds one value per call.
  *
  *   base_path, name, logo, region, lang, description, auth_type,
- *   otp_delivery, token_lifetime, refresh_lifetime, grant_lifetime,
+ *   otp_delivery, oauth2_issuer, oauth2_templates, token_lifetime, refresh_lifetime, grant_lifetime,
  *   max_grants, max_tenant_grants, login_limit, client_limit, otp_limit,
  *   sad_lifetime, max_failures, totp_window, hotp_lookahead, page_size,
  *   max_body, max_depth

@@ -22,8 +22,10 @@ typedef int csc_password_check_fn(void *baton, const char *user,
 
 typedef struct csc_request_t {
     apr_pool_t *pool;
-    int version;                 /* 1 or 2: /csc/v1/ or /csc/v2/ */
-    const char *method;          /* CSC method, e.g. "credentials/list" */
+    int version;                 /* 1 or 2: /csc/v1/ or /csc/v2/; 0: the
+                                  * OAuth 2.0 authorization server */
+    const char *method;          /* CSC method, e.g. "credentials/list";
+                                  * version 0: "oauth2/token", ... */
     const char *http_method;     /* "GET", "POST", ... */
     const char *content_type;    /* may be NULL */
     const char *authorization;   /* raw Authorization header, may be NULL */
@@ -34,6 +36,12 @@ typedef struct csc_request_t {
     int body_unreadable;         /* the body could not be read (bad
                                   * chunking, a broken connection) */
     const char *client_ip;
+    /* For the authorization server's endpoints and pages: */
+    const char *query;           /* the raw query string, without '?' */
+    const char *cookie;          /* the raw Cookie header */
+    const char *origin;          /* scheme://host[:port] the request came
+                                  * to, for the default issuer */
+    int secure;                  /* it came over TLS */
     csc_password_check_fn *check_password;  /* NULL: Basic login disabled */
     void *check_baton;
     /* Where messages about this request go (its virtual host's log, its
