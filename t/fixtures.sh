@@ -131,6 +131,29 @@ pin hugo-pin 582047
     --generate ec:P-256 --token-label csc-test --subject "CN=Frank Expired,O=Frank Corp,C=BE" \
     $ca --days -1 >/dev/null
 
+# OAuth 2.0 clients (t/api/090_oauth2*.t): secrets from files, so the
+# tests know them
+client() {  # id secret-or-"public" [options]
+    id=$1 secret=$2; shift 2
+    if [ "$secret" = public ]; then
+        "$admin" --store "$main" client add "$id" --public "$@" >/dev/null
+    else
+        printf '%s\n' "$secret" > "$fx/client-$id.secret"
+        "$admin" --store "$main" client add "$id" --secret-file "$fx/client-$id.secret" "$@" >/dev/null
+    fi
+}
+web_secret=web-app-secret-0123456789abcdefghijklmnop
+other_secret=other-app-secret-0123456789abcdefghijklmno
+batch_secret=batch-secret-0123456789abcdefghijklmnopqrstu
+client web-app "$web_secret" --name "Web <Signing> App" \
+    --redirect-uri https://app.example/cb --redirect-uri http://127.0.0.1/cb
+client other-app "$other_secret" --name "Other App" --redirect-uri https://other.example/cb
+client wallet public --name "EU Wallet" --redirect-uri eu.europa.ec.wallet:/cb
+client batch "$batch_secret" --name "Batch signer" --grant-types client_credentials \
+    --acts-as frank
+client code-only "$web_secret" --name "No refresh" --grant-types authorization_code \
+    --redirect-uri https://app.example/cb
+
 # a TLS certificate for the configuration examples
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
     -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -175,6 +198,13 @@ cat > "$fx/fixture.json" <<JSON
     "frank-ext1": {"pin": "864212"},
     "gina-pin": {"pin": "582046"},
     "hugo-pin": {"pin": "582047"}
+  },
+  "clients": {
+    "web-app": {"secret": "$web_secret", "redirect_uri": "https://app.example/cb"},
+    "other-app": {"secret": "$other_secret", "redirect_uri": "https://other.example/cb"},
+    "wallet": {"redirect_uri": "eu.europa.ec.wallet:/cb"},
+    "batch": {"secret": "$batch_secret"},
+    "code-only": {"secret": "$web_secret", "redirect_uri": "https://app.example/cb"}
   },
   "token_pin": "$token_pin",
   "softhsm2_conf": "$fx/softhsm2.conf",

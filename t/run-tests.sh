@@ -5,6 +5,7 @@
 # when started as root the suite runs as the unprivileged user csc-test in a
 # copy of the tree that user owns.
 #   t/run-tests.sh [MPM ...] [-- Apache::Test arguments, e.g. t/api/010_login.t]
+# CSC_T_ARTIFACTS=DIR keeps the browser test's screenshots in DIR/MPM.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 mpms=""
@@ -76,6 +77,11 @@ CONF
                -httpd_conf "$tree/t/inherit.conf" "$@"); then
         status=1
         echo "=== error_log tail ($mpm)"; tail -n 40 "$tree/t/logs/error_log" 2>/dev/null || true
+    fi
+    # artifacts a person looks at: the screenshots of the sign-in pages
+    if [ -n "${CSC_T_ARTIFACTS:-}" ] && [ -d "$tree/t/logs/screenshots" ]; then
+        mkdir -p "$CSC_T_ARTIFACTS/$mpm"
+        cp "$tree"/t/logs/screenshots/*.png "$CSC_T_ARTIFACTS/$mpm/" 2>/dev/null || true
     fi
     # a sanitizer report from inside httpd lands in error_log, where no
     # test would see it

@@ -11,8 +11,11 @@ pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
   iproute2"
 # the sanitizer and fuzzing builds (clang's runtimes), memcheck, zbarimg for
 # the QR code check of csc-admin, and git for
-# the release tarball's completeness check
-[ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev valgrind git zbar-tools"
+# the release tarball's completeness check; a real browser (Chromium driven
+# by Selenium) and a third-party OAuth 2.0 client (Authlib) for the
+# authorization server's tests
+[ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev valgrind git zbar-tools
+  chromium chromium-driver python3-selenium python3-authlib python3-requests"
 [ "${CSC_DEPS_EXTRA:-}" ] && pkgs="$pkgs $CSC_DEPS_EXTRA"
 missing=""
 for p in $pkgs; do

@@ -72,7 +72,7 @@ stage unit-valgrind memcheck make_check check-valgrind
 stage signer-softhsm sh shared/tests/softhsm-signer-check.sh
 stage signer-softhsm-valgrind memcheck make -s check-valgrind-signer
 stage csc-admin env CSC_ADMIN="$top/tools/csc-admin" bash tools/test-csc-admin.sh
-stage apache-test sh t/run-tests.sh event prefork
+stage apache-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh event prefork
 
 # make distcheck builds, tests, installs and uninstalls from the tarball
 # alone; the sanitizer build below starts from the same tarball
