@@ -90,6 +90,28 @@ hotp_bob_rsa=$(set_otp bob-rsa hotp)
 create bob-ec bob ec:P-256 "CN=Bob Demo,C=BE" --multisign 5 --description "EC P-256, PIN"
 pin_bob_ec=$(set_pin bob-ec)
 
+# OAuth 2.0 clients: a confidential one (code flow and client_credentials,
+# acting as alice) and a public one (PKCE), both landing on a page of
+# this server that shows the code
+callback="https://127.0.0.1:$port/demo/callback.html"
+web_secret=$(rnd 'A-Za-z0-9' 43)
+printf '%s\n' "$web_secret" > "$dir/client.secret"
+"$admin" --store "$store" client add demo-web --name "Demo web application" \
+    --secret-file "$dir/client.secret" --redirect-uri "$callback" \
+    --grant-types "authorization_code refresh_token client_credentials" \
+    --acts-as alice >/dev/null
+rm -f "$dir/client.secret"
+"$admin" --store "$store" client add demo-wallet --public --name "Demo wallet" \
+    --redirect-uri "$callback" >/dev/null
+mkdir -p "$dir/htdocs/demo"
+cat > "$dir/htdocs/demo/callback.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>mod_csc demo client</title></head>
+<body><h1>Back at the client</h1>
+<p>The address bar holds <code>code=...</code>: exchange it at /csc/oauth2/token
+within 60 seconds (see the demo's instructions).</p></body></html>
+HTML
+
 # TLS: a self-signed certificate for 127.0.0.1, which is also the CA file
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
     -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
@@ -135,12 +157,18 @@ CSCPKCS11PIN file:$dir/token.pin
 LogFormat "%h %u %t \"%r\" %>s %{csc-method}n %{csc-credential}n %{csc-error}n" csc
 CustomLog logs/access_log csc
 
+DocumentRoot "$dir/htdocs"
+<Directory "$dir/htdocs">
+    Require all granted
+</Directory>
+
 <Location /csc>
     Require all granted
     SetHandler csc-api
     CSCCredentialStore $store
     CSCServiceName "mod_csc demo"
     CSCServiceRegion BE
+    CSCAuthType basic oauth2code oauth2client
     CSCAuthnProvider file
     AuthUserFile $dir/htpasswd
 </Location>
@@ -178,6 +206,14 @@ cat > "$dir/summary.json" <<EOF
       "bob-ec": {"key": "EC P-256", "auth": "PIN", "PIN": "$pin_bob_ec"}
     }}
   },
+  "clients": {
+    "demo-web": {"client_id": "demo-web", "type": "confidential", "client_secret": "$web_secret",
+                 "redirect_uris": ["$callback"], "acts_as": "alice",
+                 "grant_types": ["authorization_code", "refresh_token", "client_credentials"]},
+    "demo-wallet": {"client_id": "demo-wallet", "type": "public",
+                    "redirect_uris": ["$callback"], "grant_types": ["authorization_code", "refresh_token"]}
+  },
+  "oauth2": "$base",
   "store": "$store",
   "error_log": "$dir/logs/error_log"
 }
@@ -199,6 +235,16 @@ Users, passwords, credentials, PINs and OTP secrets: $dir/summary.json
   curl -s --cacert $dir/tls.pem -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
       -d '{"credentialID":"alice-rsa","SAD":"'\$SAD'","hash":["47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="],"signAlgo":"1.2.840.113549.1.1.11"}' \\
       $base/v1/signatures/signHash
+
+OAuth 2.0 (clients demo-web and demo-wallet in the summary):
+  # client_credentials, acting as alice:
+  curl -s --cacert $dir/tls.pem -u demo-web:$web_secret \\
+      -d grant_type=client_credentials $base/oauth2/token
+  # the code flow: open this in a browser, sign in as alice, allow, then
+  # exchange the code shown in the address bar within 60 s:
+  $base/oauth2/authorize?response_type=code&client_id=demo-web&scope=service&state=demo&redirect_uri=$callback
+  curl -s --cacert $dir/tls.pem -u demo-web:$web_secret -d grant_type=authorization_code \\
+      --data-urlencode redirect_uri=$callback -d code=CODE $base/oauth2/token
 
 Stop it with: sh $top/tools/demo.sh stop
 EOF
