@@ -133,7 +133,7 @@ exit_is 2 "--multisign 0" "$T" --store "$STORE" create --id x --owner u \
 
 # ---- init --------------------------------------------------------------------
 exit_is 0 "init" "$T" --store "$STORE" init
-check "init created the schema" test "$(sql 'SELECT version FROM csc_schema')" = 1
+check "init created the schema" test "$(sql 'SELECT version FROM csc_schema')" = 2
 sum1=$(cksum <"$DB")
 exit_is 1 "init refuses an existing store" "$T" --store "$STORE" init
 is "$(cksum <"$DB")" "$sum1" "existing store left untouched"
@@ -408,6 +408,51 @@ check "software key file still there" test -s "$W/soft.key"
 exit_is 1 "delete an unknown credential" "$T" delete nosuch
 is "$(sql "SELECT group_concat(id) FROM csc_credential")" "alice-rsa,bob-ec" \
    "remaining credentials"
+
+# ---- OAuth 2.0 clients ------------------------------------------------------
+out=$("$T" client add web --name "Web app" --redirect-uri https://app.example/cb \
+      --redirect-uri http://127.0.0.1:8080/cb 2>&1); st=$?
+ok $st "client add (confidential)"
+sec=$(printf '%s\n' "$out" | sed -n 's/^client_secret: //p')
+is "${#sec}" 43 "a drawn secret of 256 bits is printed once"
+check "the store keeps only its salted hash" test "$(sql "SELECT secret_hash LIKE 'sha256\$%' \
+    AND instr(secret_hash, '$sec') = 0 FROM csc_client WHERE id = 'web'")" = 1
+exit_is 0 "client add (public)" "$T" client add wallet --public --redirect-uri com.example.wallet:/cb
+is "$(sql "SELECT coalesce(secret_hash, 'none') FROM csc_client WHERE id = 'wallet'")" none \
+   "a public client has no secret"
+exit_is 1 "client add twice" "$T" client add wallet --public --redirect-uri com.example.wallet:/cb
+exit_is 2 "http off loopback refused" "$T" client add evil --redirect-uri http://evil.example/cb
+exit_is 2 "a fragment refused" "$T" client add frag --redirect-uri https://a.example/cb#x
+exit_is 2 "client_credentials needs --acts-as" "$T" client add cc --grant-types client_credentials
+exit_is 2 "a public client_credentials client refused" "$T" client add cc --public \
+    --grant-types client_credentials --acts-as alice
+exit_is 2 "an unknown grant type refused" "$T" client add gt --grant-types password \
+    --redirect-uri https://a.example/cb
+printf 'short\n' > "$W/short.secret"
+exit_is 1 "a short admin secret refused" "$T" client add s --secret-file "$W/short.secret" \
+    --redirect-uri https://a.example/cb
+exit_is 0 "client add client_credentials" "$T" client add batch \
+    --grant-types client_credentials --acts-as alice
+is "$("$T" client list | awk '{print $1 "/" $2}' | tr '\n' ' ')" \
+   "batch/confidential wallet/public web/confidential " "client list"
+is "$("$T" client show web --json | python3 -c 'import json,sys; d=json.load(sys.stdin); \
+print(d["type"], d["redirect_uris"], "client_secret" in d)')" \
+   "confidential ['https://app.example/cb', 'http://127.0.0.1:8080/cb'] False" \
+   "client show --json (no secret)"
+exit_is 0 "client remove" "$T" client remove batch
+exit_is 1 "client remove again" "$T" client remove batch
+exit_is 2 "client without an action" "$T" client
+
+# ---- migrate ------------------------------------------------------------------
+V1=$W/v1.db
+sqlite3 "$V1" "CREATE TABLE csc_schema (version INTEGER NOT NULL); \
+  INSERT INTO csc_schema VALUES (1); CREATE TABLE csc_credential (id TEXT PRIMARY KEY);"
+check "a version-1 store is refused with the way out" bash -c \
+    "'$T' --store sqlite3:$V1 list 2>&1 | grep -q 'needs migration: csc-admin migrate'"
+is "$("$T" --store "sqlite3:$V1" migrate)" "migrated the store from schema version 1 to 2" "migrate 1 -> 2"
+is "$(sqlite3 "$V1" "SELECT version FROM csc_schema; SELECT count(*) FROM csc_client")" \
+   "$(printf '2\n0')" "version 2 with the client table"
+is "$("$T" --store "sqlite3:$V1" migrate)" "store is at schema version 2 already" "migrate again"
 
 echo "1..$n"
 [ $failed -eq 0 ] || echo "# $failed of $n tests failed"
