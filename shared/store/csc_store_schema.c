@@ -52,12 +52,46 @@ static apr_status_t check_schema(csc_store_conn_t *conn, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+/* A store object for spec with one connection to an existing database
+ * (nothing checked yet).  On failure nothing is left open. */
+static apr_status_t open_existing(const char *spec, apr_pool_t *p,
+                                  const char **errmsg, csc_store_t **out,
+                                  csc_store_conn_t **conn)
+{
+    csc_store_t *st = NULL;
+    apr_pool_t *cp = NULL;
+    apr_status_t rv;
+
+    *out = NULL;
+    if ((rv = store_new(&st, spec, p, errmsg)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (st->drv->before_open
+        && (rv = st->drv->before_open(st, p, errmsg)) != APR_SUCCESS) {
+        apr_pool_destroy(st->pool);
+        return rv;
+    }
+    rv = apr_pool_create(&cp, st->pool);
+    if (rv == APR_SUCCESS) {
+        rv = store_conn_connect(st, cp, conn, p, errmsg);
+    }
+    if (rv != APR_SUCCESS) {
+        if (!*errmsg) {
+            *errmsg = apr_psprintf(p, "credential store %s: %pm", st->name,
+                                   &rv);
+        }
+        apr_pool_destroy(st->pool);
+        return rv;
+    }
+    *out = st;
+    return APR_SUCCESS;
+}
+
 apr_status_t csc_store_open(csc_store_t **out, const char *spec, apr_pool_t *p,
                             const char **errmsg)
 {
     csc_store_t *st = NULL;
     csc_store_conn_t *conn = NULL;
-    apr_pool_t *cp = NULL;
     const char *dummy;
     apr_status_t rv;
 
@@ -66,25 +100,12 @@ apr_status_t csc_store_open(csc_store_t **out, const char *spec, apr_pool_t *p,
     }
     *errmsg = NULL;
     *out = NULL;
-    rv = store_new(&st, spec, p, errmsg);
+    rv = open_existing(spec, p, errmsg, &st, &conn);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-
-    if (st->drv->before_open
-        && (rv = st->drv->before_open(st, p, errmsg)) != APR_SUCCESS) {
-        apr_pool_destroy(st->pool);
-        return rv;
-    }
-
-    rv = apr_pool_create(&cp, st->pool);
-    if (rv == APR_SUCCESS) {
-        rv = store_conn_connect(st, cp, &conn, p, errmsg);
-    }
     /* Schema before WAL: a file that is not ours must stay untouched. */
-    if (rv == APR_SUCCESS) {
-        rv = check_schema(conn, p, errmsg);
-    }
+    rv = check_schema(conn, p, errmsg);
     if (rv == APR_SUCCESS) {
         rv = store_conn_setup(conn, p, errmsg);
     }
@@ -100,7 +121,7 @@ apr_status_t csc_store_open(csc_store_t **out, const char *spec, apr_pool_t *p,
         return rv;
     }
     /* No handle may survive into children forked after this. */
-    apr_pool_destroy(cp);
+    apr_pool_destroy(conn->pool);
     *out = st;
     return APR_SUCCESS;
 }
@@ -234,7 +255,6 @@ apr_status_t csc_store_migrate(const char *spec, int *from, apr_pool_t *p,
 {
     csc_store_t *st = NULL;
     csc_store_conn_t *conn = NULL;
-    apr_pool_t *cp = NULL;
     apr_int64_t version = -1;
     const char *dummy;
     apr_status_t rv;
@@ -246,17 +266,8 @@ apr_status_t csc_store_migrate(const char *spec, int *from, apr_pool_t *p,
     if (from) {
         *from = -1;
     }
-    if ((rv = store_new(&st, spec, p, errmsg)) != APR_SUCCESS) {
+    if ((rv = open_existing(spec, p, errmsg, &st, &conn)) != APR_SUCCESS) {
         return rv;
-    }
-    if (st->drv->before_open
-        && (rv = st->drv->before_open(st, p, errmsg)) != APR_SUCCESS) {
-        apr_pool_destroy(st->pool);
-        return rv;
-    }
-    rv = apr_pool_create(&cp, st->pool);
-    if (rv == APR_SUCCESS) {
-        rv = store_conn_connect(st, cp, &conn, p, errmsg);
     }
     if (rv == APR_SUCCESS) {
         version = schema_version(conn, p);
