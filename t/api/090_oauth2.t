@@ -13,7 +13,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OAuth2;
 
-plan tests => 107;
+plan tests => 110;
 
 my $fx = fixture();
 my $WEB = $fx->{clients}{'web-app'};
@@ -300,6 +300,23 @@ ok t_true(($r->header('Set-Cookie') // '') =~ /^csc_oauth2=[\w-]{43}; Path=\/oa\
               "the admin's French template", $r0->content);
     $r0 = oa_get('/oat/csc/oauth2/authorize?' . form_query(%good));
     ok t_true($r0->content =~ /id="custom"/, "the admin's default template", $r0->content);
+}
+
+{
+    # signed in by another module: straight to consent
+    my %q = (%good, state => 'ext');
+    my $r0 = oa_get('/oaext/csc/oauth2/authorize?' . form_query(%q), basic('carol', 'nope'));
+    ok t_cmp($r0->code, 401, 'external: httpd refuses a wrong password itself');
+    $r0 = oa_get('/oaext/csc/oauth2/authorize?' . form_query(%q), basic('bob', 'bob-secret'));
+    ok t_true($r0->code == 200 && $r0->content =~ /name="decision"/ && $r0->content !~ /name="password"/
+              && $r0->content =~ /<strong>bob<\/strong>/, 'external user: the consent page, no sign-in', $r0->content);
+    my ($cr) = oa_post('/oaext/csc/oauth2/consent', {%{hidden_fields($r0->content)}, decision => 'approve'},
+                       Cookie => cookie_of($r0));
+    my $cq = query_of($cr->header('Location') // '');
+    ($r, $j) = oa_post('/oaext/csc/oauth2/token', {grant_type => 'authorization_code', code => $cq->{code},
+                       redirect_uri => $CB}, @web);
+    my ($lr, $lj) = csc_call('v2', 'credentials/list', {}, token => $j->{access_token}, prefix => '/oaext/csc');
+    ok t_member($lj->{credentialIDs}, 'bob-rsa', "the code gives bob's token");
 }
 
 # ---- pushed authorization requests ----
