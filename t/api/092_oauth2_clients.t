@@ -23,6 +23,11 @@ my $secret = 'browser-app-secret-0123456789abcdefghijkl';
 my $sf = Apache::Test::vars('t_logs') . '/browser-app.secret';
 open my $fh, '>', $sf or die; print $fh "$secret\n"; close $fh;
 eval { CSC::Test::admin('client', 'remove', 'browser-app') };
+# for t/security/999_log_hygiene.t
+if (open my $seen, '>>', Apache::Test::vars('t_logs') . '/secrets-seen') {
+    print $seen "$secret\n";
+    close $seen;
+}
 CSC::Test::admin('client', 'add', 'browser-app', '--name', 'Browser Test Client',
                  '--secret-file', $sf, '--redirect-uri', $landing);
 

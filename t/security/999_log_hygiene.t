@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-# Runs last: no password, PIN, OTP, SAD or token that any test sent or
-# received appears in the error log or the access logs.
+# Runs last: no password, PIN, OTP, SAD, token or client secret that any
+# test sent or received appears in the error log or the access logs.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -17,6 +17,8 @@ my $fx = fixture();
 push @secrets, map { $_->{password} } values %{$fx->{users}};
 push @secrets, grep { defined } map { ($_->{pin}, $_->{secret}) } values %{$fx->{credentials}};
 push @secrets, $fx->{token_pin};
+# the OAuth 2.0 clients' secrets (t/api/090, 092)
+push @secrets, grep { defined } map { $_->{secret} } values %{$fx->{clients} || {}};
 my %uniq = map { $_ => 1 } grep { defined && length >= 6 } @secrets;
 @secrets = keys %uniq;
 
