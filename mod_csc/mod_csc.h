@@ -44,6 +44,8 @@ int mod_csc_location_is_api(request_rec *r);
 
 /* JSON bodies for the errors httpd answers itself in API locations. */
 void mod_csc_register_error_hooks(void);
+/* Whether path lies in an API location of r's virtual host. */
+int mod_csc_api_path(request_rec *r, const char *path);
 /* Finds the API locations in the configuration tree (post_config). */
 void mod_csc_find_api_locations(apr_pool_t *pconf, server_rec *s);
 

@@ -117,29 +117,31 @@ static int path_matches(const char *loc, const char *uri)
         && (loc[n - 1] == '/' || uri[n] == '/' || uri[n] == '\0');
 }
 
-static int in_api_location(request_rec *r)
+int mod_csc_api_path(request_rec *r, const char *path)
 {
     int i;
 
-    if (mod_csc_location_is_api(r)) {
-        return 1;
-    }
-    if (!api_locations || !r->uri) {
-        return 0;
-    }
-    for (i = 0; i < api_locations->nelts; i++) {
+    for (i = 0; api_locations && i < api_locations->nelts; i++) {
         const api_location *l = &APR_ARRAY_IDX(api_locations, i,
                                                api_location);
 
         if (l->server && l->server != r->server) {
             continue;
         }
-        if (l->regex ? !ap_regexec(l->regex, r->uri, 0, NULL, 0)
-                     : path_matches(l->path, r->uri)) {
+        if (l->regex ? !ap_regexec(l->regex, path, 0, NULL, 0)
+                     : path_matches(l->path, path)) {
             return 1;
         }
     }
     return 0;
+}
+
+static int in_api_location(request_rec *r)
+{
+    if (mod_csc_location_is_api(r)) {
+        return 1;
+    }
+    return r->uri && mod_csc_api_path(r, r->uri);
 }
 
 static void csc_insert_error_filter(request_rec *r)

@@ -9,6 +9,7 @@
 
 #include <apr_strings.h>
 #include <http_core.h>
+#include <http_protocol.h>
 #include <http_request.h>
 
 #include "mod_csc.h"
@@ -51,8 +52,33 @@ static int csc_map_to_storage(request_rec *r)
     return DECLINED;
 }
 
+/* RFC 8414 3: the metadata of issuer https://host/csc is at
+ * https://host/.well-known/oauth-authorization-server/csc, outside the
+ * API's <Location>.  Such a request is taken to the API location's own
+ * <base>/.well-known/oauth-authorization-server before httpd maps it, so
+ * that the location's settings (its issuer among them) answer. */
+#define AS_METADATA "/.well-known/oauth-authorization-server"
+
+static int csc_metadata_uri(request_rec *r)
+{
+    const char *rest;
+
+    if (!r->uri || strncmp(r->uri, AS_METADATA "/",
+                           sizeof(AS_METADATA)) != 0) {
+        return DECLINED;
+    }
+    rest = r->uri + sizeof(AS_METADATA) - 1;
+    if (!mod_csc_api_path(r, rest)) {
+        return DECLINED;
+    }
+    r->uri = apr_pstrcat(r->pool, rest, AS_METADATA, NULL);
+    r->parsed_uri.path = r->uri;
+    return DECLINED;
+}
+
 void mod_csc_register_map_hooks(void)
 {
+    ap_hook_post_read_request(csc_metadata_uri, NULL, NULL, APR_HOOK_MIDDLE);
     /* after mod_rewrite and mod_alias, which may still claim the URI */
     ap_hook_translate_name(csc_translate_name, NULL, NULL, APR_HOOK_LAST);
     ap_hook_map_to_storage(csc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);

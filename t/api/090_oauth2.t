@@ -13,7 +13,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OAuth2;
 
-plan tests => 110;
+plan tests => 112;
 
 my $fx = fixture();
 my $WEB = $fx->{clients}{'web-app'};
@@ -56,6 +56,11 @@ sub list_status {
     ok t_cmp($j->{pushed_authorization_request_endpoint}, "$iss/oauth2/pushed_authorize", 'PAR endpoint');
     ok t_cmp($JSON->encode($j->{code_challenge_methods_supported}), '["S256"]', 'S256 only');
     ok t_cmp($r->header('Cache-Control'), 'no-store', 'no-store');
+    $r = oa_get("/.well-known/oauth-authorization-server$A");
+    ok t_cmp(CSC::Test::json($r) && CSC::Test::json($r)->{issuer}, $iss,
+             'RFC 8414 path at the host root: the same metadata');
+    $r = oa_get('/.well-known/oauth-authorization-server/nowhere');
+    ok t_cmp($r->code, 404, 'not for a path that is no API location');
     $r = oa_get('/oat/csc/.well-known/oauth-authorization-server');
     ok t_cmp(CSC::Test::json($r)->{issuer}, 'https://sign.example.org/oat/csc', 'CSCOAuth2Issuer is the issuer');
     $r = oa_get('/csc/oauth2/token');

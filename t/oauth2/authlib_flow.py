@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A widely used third-party OAuth 2.0 client library (Authlib, Debian's
 python3-authlib) against mod_csc's authorization server: discovery from
-RFC 8414 metadata, a pushed authorization request, the code flow with
+RFC 8414 metadata (at the host-root well-known path), a pushed authorization request, the code flow with
 PKCE S256 and state checked by the library, refresh, revocation, the
 client_credentials grant, and a public client (no secret, PKCE only).
 The person's part (the sign-in and consent forms) is played over HTTP.
@@ -46,7 +46,10 @@ def main():
     (base, web_id, web_secret, redirect, user, password, batch_id,
      batch_secret, pub_id, pub_redirect) = sys.argv[1:11]
     out = {}
-    meta = requests.get(base + "/.well-known/oauth-authorization-server").json()
+    # RFC 8414 3: the well-known path goes between host and issuer path
+    u = urllib.parse.urlsplit(base)
+    meta = requests.get("%s://%s/.well-known/oauth-authorization-server%s"
+                        % (u.scheme, u.netloc, u.path)).json()
     out["issuer_ok"] = meta["issuer"] == base
 
     # confidential client, client_secret_basic, PKCE, PAR
