@@ -13,7 +13,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OAuth2;
 
-plan tests => 112;
+plan tests => 114;
 
 my $fx = fixture();
 my $WEB = $fx->{clients}{'web-app'};
@@ -95,6 +95,19 @@ ok t_cmp(err($r, $j), '400|invalid_grant|Authorization code is invalid or expire
 ok t_cmp(list_status($access), '401|invalid_token|The access token is not valid', 'replay revoked the access token');
 ($r, $j) = token({grant_type => 'refresh_token', refresh_token => $refresh}, @web);
 ok t_cmp(err($r, $j), '400|invalid_grant|Invalid parameter refresh_token', 'and its refresh token');
+
+# 16 concurrent redemptions of one code over several children: one token
+{
+    my ($rc) = code_for();
+    my ($wins, $n, @a) = race(16, sub {
+        (oa_post("$A/oauth2/token", {grant_type => 'authorization_code', code => $rc,
+                                     redirect_uri => $CB}, @web))[0];
+    });
+    ok t_cmp("$wins of $n", '1 of 16', 'sixteen concurrent redemptions of a code: one token');
+    my ($tok) = map { /"access_token":"([^"]+)"/ ? $1 : () } @a;
+    ok t_cmp(list_status($tok // 'none'), '401|invalid_token|The access token is not valid',
+             'and the replays revoked it');
+}
 
 # ---- token endpoint errors ----
 ($code) = code_for(challenge => $challenge);
@@ -280,11 +293,11 @@ ok t_true(($r->header('Set-Cookie') // '') =~ /^csc_oauth2=[\w-]{43}; Path=\/oa\
     my ($lr) = oa_post("$A/oauth2/login", {%{hidden_fields($r0->content)}, username => 'bob', password => 'bob-secret'},
                        Cookie => $cookie);
     my $f = hidden_fields($lr->content);
-    my ($wins, $n, @a) = race(6, sub {
+    my ($wins, $n, @a) = race(16, sub {
         my ($cr) = oa_post("$A/oauth2/consent", {%$f, decision => 'approve'}, Cookie => $cookie);
         return HTTP::Response->new($cr->code == 302 ? 200 : $cr->code, '', [], $cr->header('Location') // '');
     });
-    ok t_cmp("$wins of $n", '1 of 6', 'six concurrent approvals: one code');
+    ok t_cmp("$wins of $n", '1 of 16', 'sixteen concurrent approvals: one code');
 }
 {
     my ($c, $dq) = authorize_code(client_id => 'web-app', redirect_uri => $CB, user => 'bob',
