@@ -26,7 +26,7 @@ static void test_form(void)
     t = oauth2_form_parse(s, strlen(s), pool, &why);
     ok(t != NULL, "a form parses");
     is_str(oauth2_param(t, "a"), "1", "plain value");
-    is_str(oauth2_param(t, "b"), "x y+z", "+ is a space, %2B a plus");
+    is_str(oauth2_param(t, "b"), "x y+z", "+ is a space, %%2B a plus");
     ok(oauth2_param(t, "c") == NULL && oauth2_param(t, "d") == NULL,
        "empty values count as absent");
     is_str(oauth2_param(t, "e"), "\xc3\xa9", "UTF-8 percent-decoded");
