@@ -40,13 +40,6 @@ static void redirect(csc_call_t *call, const oauth2_flow_t *f,
     apr_table_setn(call->resp->headers, "Referrer-Policy", "no-referrer");
 }
 
-static int well_formed_secret(const char *s)
-{
-    return s && strlen(s) == 43
-        && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_") == 43;
-}
-
 static void set_cookie(csc_call_t *call, const char *browser)
 {
     apr_table_setn(call->resp->headers, "Set-Cookie", apr_psprintf(
@@ -82,7 +75,8 @@ static const char *client_name(csc_call_t *call, const char *id)
 }
 
 /* Files the checked request as a sign-in and shows its first page. */
-static void start_signin(csc_call_t *call, oauth2_flow_t *f)
+static void start_signin(csc_call_t *call, oauth2_flow_t *f,
+                         const char *client_name)
 {
     const csc_request_t *req = call->req;
     const csc_cfg_t *cfg = call->env->cfg;
@@ -90,7 +84,7 @@ static void start_signin(csc_call_t *call, oauth2_flow_t *f)
                                         req->pool);
     const char *csrf = csc_secret_new(req->pool), *flow_id;
 
-    if (!well_formed_secret(browser)) {
+    if (!oauth2_b64url43(browser)) {
         browser = csc_secret_new(req->pool);
     }
     if (!csrf || !browser) {
@@ -115,13 +109,14 @@ static void start_signin(csc_call_t *call, oauth2_flow_t *f)
         return;
     }
     set_cookie(call, browser);
-    show_step(call, 200, flow_id, f, csrf, client_name(call, f->client_id),
-              NULL, NULL);
+    show_step(call, 200, flow_id, f, csrf, client_name, NULL, NULL);
 }
 
 /* The request a request_uri stands for, taken out of the state: a pushed
- * request is used once, and only by the client that pushed it. */
-static int from_pushed(csc_call_t *call, apr_table_t *q, oauth2_flow_t *f)
+ * request is used once, only by the client that pushed it, and only while
+ * that client is still registered.  *client: that client. */
+static int from_pushed(csc_call_t *call, apr_table_t *q, oauth2_flow_t *f,
+                       csc_client_t **client)
 {
     const char *uri = oauth2_param(q, "request_uri");
     const char *id = oauth2_param(q, "client_id");
@@ -134,7 +129,7 @@ static int from_pushed(csc_call_t *call, apr_table_t *q, oauth2_flow_t *f)
         return -1;
     }
     if (strncmp(uri, OAUTH2_PAR_PREFIX, n) != 0
-        || !well_formed_secret(uri + n)) {
+        || !oauth2_b64url43(uri + n)) {
         oauth2_page_error(call, 400, NULL, "invalid_request",
                           "Invalid parameter request_uri");
         return -1;
@@ -150,6 +145,15 @@ static int from_pushed(csc_call_t *call, apr_table_t *q, oauth2_flow_t *f)
                           "Invalid parameter request_uri");
         return -1;
     }
+    *client = oauth2_client_find(call, id, &rv);
+    if (!*client) {
+        oauth2_page_error(call, rv == APR_NOTFOUND ? 400 : 503, f->lang,
+                          rv == APR_NOTFOUND ? "invalid_request"
+                                             : "temporarily_unavailable",
+                          rv == APR_NOTFOUND ? "Invalid parameter client_id"
+                          : "The service is unavailable, try again later");
+        return -1;
+    }
     return 0;
 }
 
@@ -158,6 +162,7 @@ void oauth2_authorize(csc_call_t *call)
     const csc_request_t *req = call->req;
     const char *q = req->query ? req->query : "", *why, *error, *desc;
     apr_table_t *params;
+    csc_client_t *client = NULL;
     oauth2_flow_t f;
 
     if (!strcmp(req->http_method, "POST")) {
@@ -173,14 +178,14 @@ void oauth2_authorize(csc_call_t *call)
         return;
     }
     if (oauth2_param(params, "request_uri")) {
-        if (from_pushed(call, params, &f) == 0) {
-            start_signin(call, &f);
+        if (from_pushed(call, params, &f, &client) == 0) {
+            start_signin(call, &f, client->name);
         }
         return;
     }
-    switch (oauth2_authz_check(call, params, NULL, &f, &error, &desc)) {
+    switch (oauth2_authz_check(call, params, &client, &f, &error, &desc)) {
     case AUTHZ_OK:
-        start_signin(call, &f);
+        start_signin(call, &f, client->name);
         return;
     case AUTHZ_REDIRECT:
         redirect(call, &f, NULL, error, desc);
@@ -214,7 +219,7 @@ void oauth2_par(csc_call_t *call)
     if (!oauth2_param(form, "client_id")) {
         apr_table_setn(form, "client_id", client->id);
     }
-    r = oauth2_authz_check(call, form, client, &f, &error, &desc);
+    r = oauth2_authz_check(call, form, &client, &f, &error, &desc);
     if (r != AUTHZ_OK) {
         oauth2_error(call, r == AUTHZ_UNAVAILABLE ? 503 : 400, error, desc);
         return;
@@ -266,7 +271,7 @@ static apr_table_t *step_form(csc_call_t *call, int consent,
     *flow_id = oauth2_param(form, "flow");
     csrf = oauth2_param(form, "csrf");
     browser = oauth2_cookie(req->cookie, OAUTH2_COOKIE, req->pool);
-    if (well_formed_secret(*flow_id) && csrf && browser) {
+    if (oauth2_b64url43(*flow_id) && csrf && browser) {
         rv = oauth2_flow_get(call->env, FLOW_SIGNIN, *flow_id, f);
         ok = rv == APR_SUCCESS && step_matches(f, csrf, browser)
              && (!consent || f->user[0]);

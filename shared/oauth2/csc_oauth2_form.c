@@ -98,6 +98,13 @@ const char *oauth2_param(apr_table_t *t, const char *name)
     return v && *v ? v : NULL;
 }
 
+int oauth2_b64url43(const char *s)
+{
+    return s && strlen(s) == 43
+        && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     "0123456789-_") == 43;
+}
+
 const char *oauth2_url_encode(const char *s, apr_pool_t *p)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -40,6 +40,9 @@ apr_table_t *oauth2_form_parse(const char *s, apr_size_t len, apr_pool_t *p,
                                const char **why);
 /* A parameter's value; NULL when absent or empty. */
 const char *oauth2_param(apr_table_t *t, const char *name);
+/* 43 characters of base64url: the shape of a csc_secret_new() value
+ * (codes, request_uri, sign-in ids, cookies) and of an S256 challenge. */
+int oauth2_b64url43(const char *s);
 /* Percent-encodes everything but unreserved characters. */
 const char *oauth2_url_encode(const char *s, apr_pool_t *p);
 /* uri + ('?' or '&') + name=value pairs (NULL-terminated, NULL values
@@ -134,11 +137,12 @@ typedef enum {
     AUTHZ_UNAVAILABLE       /* the store or the state failed */
 } oauth2_authz_e;
 
-/* Checks an authorization request (query or pushed form) for client
- * (NULL: look it up by client_id) into *f; the error and its description
- * otherwise. */
+/* Checks an authorization request (query or pushed form) into *f; the
+ * error and its description otherwise.  *client: the authenticated
+ * client, or NULL to look it up by client_id; out: the client (for its
+ * name on the pages). */
 oauth2_authz_e oauth2_authz_check(csc_call_t *call, apr_table_t *params,
-                                  csc_client_t *client, oauth2_flow_t *f,
+                                  csc_client_t **client, oauth2_flow_t *f,
                                   const char **error, const char **desc);
 
 /* ---- csc_oauth2_pages.c ---- */

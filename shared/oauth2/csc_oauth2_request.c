@@ -9,16 +9,6 @@
 
 #include "oauth2/csc_oauth2_internal.h"
 
-/* RFC 7636 4.1/4.2: 43 to 128 unreserved characters; S256 gives 43. */
-static int challenge_ok(const char *c)
-{
-    apr_size_t n = strlen(c);
-
-    return n == 43
-        && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                     "0123456789-_") == n;
-}
-
 /* The registered URI equal to uri, or the only one when uri is absent. */
 static const char *registered_uri(const csc_client_t *c, const char *uri,
                                   apr_pool_t *p)
@@ -53,9 +43,10 @@ static int copy(char *dst, apr_size_t size, const char *src)
 }
 
 oauth2_authz_e oauth2_authz_check(csc_call_t *call, apr_table_t *params,
-                                  csc_client_t *client, oauth2_flow_t *f,
+                                  csc_client_t **found, oauth2_flow_t *f,
                                   const char **error, const char **desc)
 {
+    csc_client_t *client = *found;
     apr_pool_t *p = call->req->pool;
     const char *id = oauth2_param(params, "client_id");
     const char *uri = oauth2_param(params, "redirect_uri");
@@ -86,6 +77,7 @@ oauth2_authz_e oauth2_authz_check(csc_call_t *call, apr_table_t *params,
         *desc = "Invalid parameter client_id";
         return AUTHZ_PAGE;
     }
+    *found = client;
     if (!csc_client_list_has(client->grant_types, "authorization_code")) {
         /* a client_credentials-only client has no redirect URI */
         *error = "unauthorized_client";
@@ -141,7 +133,8 @@ oauth2_authz_e oauth2_authz_check(csc_call_t *call, apr_table_t *params,
             *desc = "Invalid parameter code_challenge_method";
             return AUTHZ_REDIRECT;
         }
-        if (!challenge_ok(challenge)) {
+        /* RFC 7636 4.2: S256 gives 43 base64url characters */
+        if (!oauth2_b64url43(challenge)) {
             *desc = "Invalid parameter code_challenge";
             return AUTHZ_REDIRECT;
         }

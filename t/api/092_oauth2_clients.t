@@ -14,7 +14,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OAuth2;
 
-plan tests => 31;
+plan tests => 32;
 
 my $fx = fixture();
 my $base = oa_base() . '/oa/csc';
@@ -80,7 +80,10 @@ ok t_cmp($a->{cc_token_type}, 'Bearer', 'client_credentials (client_secret_post)
 ok t_cmp($a->{cc_list}, 200, 'its token works');
 ok t_cmp($a->{public_token}, 'Bearer', 'a public client with PKCE');
 
-# the client goes again without a restart
+# the client goes again without a restart, with a request it had pushed
+my (undef, $pj) = oa_post('/oa/csc/oauth2/pushed_authorize',
+                          {response_type => 'code', redirect_uri => $landing, scope => 'service'},
+                          basic('browser-app', $secret));
 CSC::Test::admin('client', 'remove', 'browser-app');
 my ($r, $j) = oa_post('/oa/csc/oauth2/token', {grant_type => 'authorization_code', code => 'x'},
                       basic('browser-app', $secret));
@@ -88,3 +91,7 @@ ok t_cmp(error_is($r, $j), '401|invalid_client|Invalid authorization header', 'a
 $r = oa_get('/oa/csc/oauth2/authorize?' . form_query(response_type => 'code', client_id => 'browser-app',
                                                       redirect_uri => $landing));
 ok t_true($r->code == 400 && $r->content =~ /Invalid parameter client_id/, '... on the front channel too', $r->code);
+$r = oa_get('/oa/csc/oauth2/authorize?' . form_query(client_id => 'browser-app',
+                                                      request_uri => $pj->{request_uri} // 'none'));
+ok t_true($r->code == 400 && $r->content =~ /Invalid parameter client_id/,
+          'and a request it pushed before is refused', $r->code . ' ' . $r->content);
