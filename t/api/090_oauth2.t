@@ -13,7 +13,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OAuth2;
 
-plan tests => 114;
+plan tests => 116;
 
 my $fx = fixture();
 my $WEB = $fx->{clients}{'web-app'};
@@ -209,6 +209,17 @@ ok t_cmp(err($r, $j), '400|invalid_grant|Invalid parameter refresh_token', 'its 
     ok t_true($r->code == 200 && !exists $j->{refresh_token}, 'no refresh token without the refresh_token grant', $j);
 }
 
+{
+    # sixteen concurrent rotations of one refresh token: one wins
+    my ($c5) = code_for();
+    my (undef, $j5) = token({grant_type => 'authorization_code', code => $c5, redirect_uri => $CB}, @web);
+    my ($wins, $n) = race(16, sub {
+        (oa_post("$A/oauth2/token", {grant_type => 'refresh_token',
+                                     refresh_token => $j5->{refresh_token}}, @web))[0];
+    });
+    ok t_cmp("$wins of $n", '1 of 16', 'sixteen concurrent refreshes of one token: one wins');
+}
+
 # ---- revocation, seen by every child ----
 ($code) = code_for();
 (undef, $j) = token({grant_type => 'authorization_code', code => $code, redirect_uri => $CB}, @web);
@@ -359,6 +370,13 @@ $r = oa_get("$A/oauth2/authorize?" . form_query(client_id => 'web-app', request_
 ok t_true($r->code == 200 && $r->content =~ /name="password"/, 'PAR then authorize: the sign-in page', $r->code);
 $r = oa_get("$A/oauth2/authorize?" . form_query(client_id => 'web-app', request_uri => $ru));
 ok t_true($r->code == 400 && $r->content =~ /Invalid parameter request_uri/, 'request_uri reuse refused', $r->content);
+{
+    my (undef, $pj) = oa_post("$A/oauth2/pushed_authorize", {%good}, @web);
+    my ($wins, $n) = race(16, sub {
+        oa_get("$A/oauth2/authorize?" . form_query(client_id => 'web-app', request_uri => $pj->{request_uri}));
+    });
+    ok t_cmp("$wins of $n", '1 of 16', 'sixteen browsers with one request_uri: one sign-in page');
+}
 ($r, $j) = oa_post("$A/oauth2/pushed_authorize", {%good, redirect_uri => 'https://evil.example/'}, @web);
 ok t_cmp(err($r, $j), '400|invalid_request|redirect_uri parameter does not match', 'PAR checks the redirect URI');
 ($r, $j) = oa_post("$A/oauth2/pushed_authorize", {%good, request_uri => 'urn:x'}, @web);
