@@ -147,9 +147,18 @@ static apr_status_t deliver(const char *how, const csc_credential_t *c,
                     CSC_OTP_DELIVERY_TIMEOUT);
             return APR_TIMEUP;
         }
-        if (rv != APR_CHILD_DONE || why != APR_PROC_EXIT || status != 0) {
+        if (rv != APR_CHILD_DONE) {
+            /* someone else reaped it (a SIGCHLD handler of the server) */
+            char buf[120];
+            csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "CSCOTPDelivery command %s: "
+                    "its exit status is lost (%s)", argv[0],
+                    apr_strerror(rv, buf, sizeof(buf)));
+            return APR_EGENERAL;
+        }
+        if (why != APR_PROC_EXIT || status != 0) {
             csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "CSCOTPDelivery command %s "
-                    "failed (exit %d)", argv[0], status);
+                    "failed (%s %d)", argv[0],
+                    why == APR_PROC_EXIT ? "exit" : "signal", status);
             return APR_EGENERAL;
         }
         return APR_SUCCESS;
