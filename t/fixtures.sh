@@ -31,6 +31,10 @@ htpasswd -bB "$fx/htpasswd" frank 'frank-secret' 2>/dev/null
 htpasswd -bB "$fx/htpasswd" gina 'gina-secret' 2>/dev/null
 htpasswd -bB "$fx/htpasswd" hugo 'hugo-secret' 2>/dev/null
 htpasswd -bcB "$fx/htpasswd-tenant" dave 'dave-secret' 2>/dev/null
+# nginx has no DBM provider: its auth/login file holds carol as well, in
+# apr1 MD5, a second scheme beside bcrypt (t/nginx/nginx.conf.in)
+cp "$fx/htpasswd" "$fx/htpasswd-nginx"
+htpasswd -bm "$fx/htpasswd-nginx" carol 'carol-secret' 2>/dev/null
 
 main="sqlite3:$fx/main.db"
 tenant="sqlite3:$fx/tenant.db"

@@ -37,5 +37,15 @@ ok t_cmp($code, 200, 'a direct call with the certificate and no token');
 ok t_cmp(join(',', @{$j->{credentialIDs}}), 'alice-ec', "acts as alice");
 ($code, $j) = curl('v2/credentials/info', '{"credentialID":"bob-rsa"}', @cert);
 ok t_cmp(($j->{error_description} // ''), 'Invalid parameter credentialID', "the certificate user cannot see bob's credential");
-($code) = curl('v1/info', '{}');
-ok t_cmp($code, '000', 'without a client certificate the TLS handshake is refused');
+my $content;
+($code, $j, $content) = curl('v1/info', '{}');
+if (($ENV{CSC_SERVER} // '') eq 'nginx') {
+    # nginx completes the handshake and refuses the request (its 496),
+    # in the CSC error shape
+    ok t_cmp("$code " . error_is_json($j), '400 invalid_request', 'without a client certificate: a JSON 400')
+        or print STDERR "# $content\n";
+}
+else {
+    ok t_cmp($code, '000', 'without a client certificate the TLS handshake is refused');
+}
+sub error_is_json { my ($e) = @_; return ref $e eq 'HASH' ? ($e->{error} // '-') : 'not-json' }

@@ -64,16 +64,20 @@ chomp $pid;
 my $errlog = Apache::Test::vars('t_logs') . '/error_log';
 
 # Sends a signal to the master and waits until the new generation runs.
+# nginx has one restart that keeps the master, the reload (HUP): its old
+# workers finish their requests, new ones start.
+my $nginx = ($ENV{CSC_SERVER} // '') eq 'nginx';
 sub restart {
     my ($signal) = @_;
     my $before = -s $errlog;
-    kill $signal, $pid;
+    kill $nginx ? 'HUP' : $signal, $pid;
+    my $done = $nginx ? qr/start worker process/ : qr/resuming normal operations/;
     for (1 .. 100) {
         sleep 0.1;
         open my $el, '<', $errlog or next;
         seek $el, $before, 0;
         local $/;
-        return 1 if (<$el> // '') =~ /resuming normal operations/;
+        return 1 if (<$el> // '') =~ $done;
     }
     return 0;
 }
