@@ -108,7 +108,8 @@ ok t_cmp($r->code, 200, '{SHA} password with a comment field');
 my $wrong = error_is($r, $j);
 ($r, $j) = csc_call('v1', 'auth/login', {}, authorization => 'Basic ' . encode_base64('nobody-here:wrong', ''));
 ok t_cmp(error_is($r, $j), $wrong, 'an unknown user gets the answer of a wrong password');
-ok t_cmp($wrong, qr/^401\|/, 'which is a 401');
+ok t_cmp($wrong, '400|authentication_error|An error occurred during authentication process',
+         'which is the CSC authentication error');
 
 # --- the event loop stays free while threads block: two OTP deliveries
 # hang for 10 s (the command is killed then), and info answers meanwhile
