@@ -8,7 +8,7 @@ pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
   libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
   softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
   pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk
-  iproute2"
+  iproute2 nginx nginx-dev"
 # the sanitizer and fuzzing builds (clang's runtimes), memcheck, zbarimg for
 # the QR code check of csc-admin, and git for
 # the release tarball's completeness check; a real browser (Chromium driven
@@ -30,8 +30,8 @@ fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# policy-rc.d keeps the packaged apache2 from starting on port 80: the
-# project never uses the system httpd
+# policy-rc.d keeps the packaged apache2 and nginx from starting on port
+# 80: the project never uses the system's servers
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
