@@ -3,7 +3,7 @@
 # mod_csc benchmark: signing throughput and latency through the module, as
 # ratios to the raw rate of the same keys measured in the same run.
 #
-#   bench/run.sh [--smoke] [--mpm event|prefork|both] [--out DIR]
+#   bench/run.sh [--smoke] [--mpm event|prefork|nginx|both|all] [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
 #                [--mem-key ec|rsa] [--connections N] [--wrk-cpus N]
 #                [--keep]
@@ -11,7 +11,10 @@
 # Builds what it needs, creates a throw-away SoftHSM2 token and credential
 # store, then for each MPM starts a private httpd on 127.0.0.1 and, in each
 # repetition, measures the raw signing and PIN-verification rates
-# (bench/rawsign.c) and drives every scenario with wrk.  Writes results.json,
+# (bench/rawsign.c) and drives every scenario with wrk.  "nginx" is run
+# like an MPM: Debian's nginx with ngx_http_csc_module and the same
+# location (bench/nginx.conf.in); the default runs it after event and
+# prefork whenever the module is built.  Writes results.json,
 # results.md and (with gnuplot) results.png to DIR (default bench/results).
 # See bench/README.md.
 #
@@ -25,7 +28,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench=$top/bench
 mode=full
-mpms="event prefork"
+mpms=default
 out=$bench/results
 pin_iterations=""
 keep=0
@@ -50,8 +53,9 @@ while [ $# -gt 0 ]; do
         --mpm)
             [ $# -ge 2 ] || usage
             case $2 in
-                event|prefork) mpms=$2 ;;
+                event|prefork|nginx) mpms=$2 ;;
                 both) mpms="event prefork" ;;
+                all) mpms="event prefork nginx" ;;
                 *) usage ;;
             esac
             shift ;;
@@ -165,7 +169,8 @@ httpd_pid=""
 stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
     local i
     [ -n "$httpd_pid" ] || return 0
-    kill -WINCH "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+    # nginx: QUIT is its graceful stop (WINCH only stops its workers)
+    kill -"${stop_signal:-WINCH}" "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
     for i in $(seq 1 150); do
         kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
         sleep 0.1
@@ -201,6 +206,16 @@ cp "$module" "$W/bin/mod_csc.so"
 cp "$libcsc" "$W/bin/libcsc.a"
 module=$W/bin/mod_csc.so
 libcsc=$W/bin/libcsc.a
+# the nginx module, built by make when nginx-dev is installed
+ngx_module=$top/ngx_csc/build/objs/ngx_http_csc_module.so
+if [ -f "$ngx_module" ]; then
+    cp "$ngx_module" "$W/bin/ngx_http_csc_module.so"
+    ngx_module=$W/bin/ngx_http_csc_module.so
+fi
+if [ "$mpms" = default ]; then
+    mpms="event prefork"
+    [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx"
+fi
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; then
     commit="$commit+local changes in shared/ or mod_csc/"
@@ -354,16 +369,27 @@ while [ "$tlsport" = "$port" ]; do tlsport=$(free_port); done
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
     "$bench/httpd.conf.in" > "$W/srv/httpd.conf"
+sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
+    -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
+    "$bench/nginx.conf.in" > "$W/srv/nginx.conf"
 chown -R "$buser" "$W/srv"
 conf=$W/srv/httpd.conf
 base=http://127.0.0.1:$port
 tlsbase=https://127.0.0.1:$tlsport
 
-start_httpd() {     # start_httpd MPM
+start_httpd() {     # start_httpd MPM (or nginx)
     local def=() i
     [ "$1" = prefork ] && def=(-DPREFORK)
     rm -f "$W/srv/run/httpd.pid"
     rm -f "$W/srv/logs/error_log"
+    if [ "$1" = nginx ]; then
+        [ -f "$ngx_module" ] || die "nginx: $ngx_module is not built"
+        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/nginx.conf")
+        as_user "${envs[@]}" "${ngx[@]}" -t -q >"$W/httpd-t.log" 2>&1 \
+            || { cat "$W/httpd-t.log" >&2; die "nginx configuration test failed"; }
+        as_user "${envs[@]}" setsid "${pin_srv[@]}" "${ngx[@]}" >"$W/httpd-start.log" 2>&1 \
+            || { cat "$W/httpd-start.log" >&2; die "nginx did not start"; }
+    else
     as_user "${envs[@]}" /usr/sbin/apache2 -t -f "$conf" "${def[@]}" \
         >"$W/httpd-t.log" 2>&1 \
         || { cat "$W/httpd-t.log" >&2; die "httpd configuration test failed"; }
@@ -371,6 +397,7 @@ start_httpd() {     # start_httpd MPM
         -f "$conf" "${def[@]}" \
         -k start >"$W/httpd-start.log" 2>&1 \
         || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
+    fi
     for i in $(seq 1 100); do
         if [ -s "$W/srv/run/httpd.pid" ] \
            && curl -s -o /dev/null "$base/1k.txt"; then
@@ -543,7 +570,9 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
 }
 
 for mpm in $mpms; do
-    log "=== $mpm MPM: httpd on $base and $tlsbase"
+    stop_signal=WINCH
+    [ "$mpm" = nginx ] && stop_signal=QUIT
+    log "=== $mpm: server on $base and $tlsbase"
     start_httpd "$mpm"
     token=$(login)
     # warm-up: every child loads its keys and opens its store; failures
@@ -582,9 +611,9 @@ for mpm in $mpms; do
     fi
 
     stop_httpd
-    if grep -Eq 'Segmentation fault|exit signal|AH00052|AH00060' \
+    if grep -Eq 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
             "$W/srv/logs/error_log"; then
-        grep -E 'Segmentation fault|exit signal|AH00052|AH00060' \
+        grep -E 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
             "$W/srv/logs/error_log" | head -5 >&2
         fail "$mpm: an httpd child crashed"
     fi
