@@ -19,23 +19,6 @@ static server_rec *log_server;
 #define CSC_P11_MUTEX "csc-pkcs11"
 static apr_global_mutex_t *p11_mutex;
 
-static void p11_lock(void *baton)
-{
-    apr_global_mutex_t **m = baton;
-
-    if (*m) {
-        apr_global_mutex_lock(*m);
-    }
-}
-
-static void p11_unlock(void *baton)
-{
-    apr_global_mutex_t **m = baton;
-
-    if (*m) {
-        apr_global_mutex_unlock(*m);
-    }
-}
 
 /* The core's process log (start-up, housekeeping): the main server's
  * ErrorLog, so LogLevel csc:debug applies to it.  Messages about a request
@@ -95,7 +78,8 @@ static int csc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
-    csc_service_start_t how = {0, p11_lock, p11_unlock, &p11_mutex};
+    csc_service_start_t how = {0, csc_global_mutex_lock,
+                               csc_global_mutex_unlock, &p11_mutex};
     void *started = NULL;
     const char *err;
     apr_status_t rv;

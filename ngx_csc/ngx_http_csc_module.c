@@ -121,23 +121,6 @@ static ngx_http_csc_main_conf_t *reading;
  * by the master for each cycle, attached by each worker. */
 static apr_global_mutex_t *p11_mutex;
 
-static void p11_lock(void *baton)
-{
-    apr_global_mutex_t **m = baton;
-
-    if (*m) {
-        apr_global_mutex_lock(*m);
-    }
-}
-
-static void p11_unlock(void *baton)
-{
-    apr_global_mutex_t **m = baton;
-
-    if (*m) {
-        apr_global_mutex_unlock(*m);
-    }
-}
 
 /* csc_log numbers levels as syslog does, nginx one higher
  * (NGX_LOG_EMERG is 1). */
@@ -352,7 +335,8 @@ static const char *runtime_dir(ngx_cycle_t *cycle, apr_pool_t *p)
 static ngx_int_t init_module(ngx_cycle_t *cycle)
 {
     ngx_http_csc_main_conf_t *mcf;
-    csc_service_start_t how = {0, p11_lock, p11_unlock, &p11_mutex};
+    csc_service_start_t how = {0, csc_global_mutex_lock,
+                               csc_global_mutex_unlock, &p11_mutex};
     apr_pool_t *ptemp;
     const char *err;
 

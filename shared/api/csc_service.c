@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <apr_file_info.h>
+#include <apr_global_mutex.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 
@@ -210,6 +211,24 @@ static apr_status_t close_kv(void *data)
     csc_kv_close(svc->kv);
     svc->kv = NULL;
     return APR_SUCCESS;
+}
+
+void csc_global_mutex_lock(void *baton)
+{
+    apr_global_mutex_t **m = baton;
+
+    if (*m) {
+        apr_global_mutex_lock(*m);
+    }
+}
+
+void csc_global_mutex_unlock(void *baton)
+{
+    apr_global_mutex_t **m = baton;
+
+    if (*m) {
+        apr_global_mutex_unlock(*m);
+    }
 }
 
 const char *csc_service_start(csc_service_t *svc,

@@ -74,6 +74,12 @@ typedef struct {
     void *lock_baton;
 } csc_service_start_t;
 
+/* Ready-made load_lock/load_unlock for an APR global mutex, which both
+ * bindings use: lock_baton points at an apr_global_mutex_t * (a NULL
+ * mutex: no lock, for a worker that could not attach it). */
+void csc_global_mutex_lock(void *baton);
+void csc_global_mutex_unlock(void *baton);
+
 /* In the master, after csc_service_check() and before workers fork:
  * opens (or re-attaches) the shared state, reads the token PIN and
  * configures the signer.  NULL or the message. */
