@@ -5,7 +5,8 @@
 # Debian binary (conf_flags: --with-compat, --with-threads...), so the
 # module loads into the unmodified /usr/sbin/nginx.
 #   ngx_csc/build.sh TOP_SRCDIR TOP_BUILDDIR OUT_DIR
-# NGINX_SRC: nginx-dev's tree (default /usr/share/nginx/src).
+# NGINX_SRC: nginx-dev's tree (default /usr/share/nginx/src); CC: the
+# compiler (default: nginx's choice, cc).
 set -euo pipefail
 src=$1 build=$2 out=$3
 nginx_src=${NGINX_SRC:-/usr/share/nginx/src}
@@ -24,14 +25,14 @@ incs="$src/shared/include $(pkg-config --cflags-only-I apr-1 apr-util-1 | sed 's
 # the core linked in, its symbols kept inside the module
 libs="$build/shared/.libs/libcsc.a $(pkg-config --libs apr-1 apr-util-1 jansson libcrypto liboath) -Wl,--exclude-libs,ALL"
 stamp="$out/configured-with"
-want="$src|$build|$incs|$libs|${CSC_NGX_CC_OPT:-}"
+want="$src|$build|$incs|$libs|${CSC_NGX_CC_OPT:-}|${CC:-}"
 if [ ! -f "$out/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
    || [ "$src/ngx_csc/config" -nt "$out/objs/Makefile" ]; then
     # shellcheck disable=SC1091
     . "$out/nginx/conf_flags"
     (cd "$out/nginx" && CSC_INCS="$incs" CSC_LIBS="$libs" ./configure \
         --with-cc-opt="-fPIC -std=gnu11 ${CSC_NGX_CC_OPT:-}" --with-ld-opt="-fPIC" \
-        "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$src/ngx_csc" \
+        ${CC:+--with-cc="$CC"} "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$src/ngx_csc" \
         --builddir="$out/objs" >"$out/configure.log" 2>&1) || {
         tail -n 20 "$out/configure.log" >&2; exit 1; }
     printf '%s\n' "$want" > "$stamp"
