@@ -390,13 +390,13 @@ start_httpd() {     # start_httpd MPM (or nginx)
         as_user "${envs[@]}" setsid "${pin_srv[@]}" "${ngx[@]}" >"$W/httpd-start.log" 2>&1 \
             || { cat "$W/httpd-start.log" >&2; die "nginx did not start"; }
     else
-    as_user "${envs[@]}" /usr/sbin/apache2 -t -f "$conf" "${def[@]}" \
-        >"$W/httpd-t.log" 2>&1 \
-        || { cat "$W/httpd-t.log" >&2; die "httpd configuration test failed"; }
-    as_user "${envs[@]}" setsid "${pin_srv[@]}" /usr/sbin/apache2 \
-        -f "$conf" "${def[@]}" \
-        -k start >"$W/httpd-start.log" 2>&1 \
-        || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
+        as_user "${envs[@]}" /usr/sbin/apache2 -t -f "$conf" "${def[@]}" \
+            >"$W/httpd-t.log" 2>&1 \
+            || { cat "$W/httpd-t.log" >&2; die "httpd configuration test failed"; }
+        as_user "${envs[@]}" setsid "${pin_srv[@]}" /usr/sbin/apache2 \
+            -f "$conf" "${def[@]}" \
+            -k start >"$W/httpd-start.log" 2>&1 \
+            || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
     fi
     for i in $(seq 1 100); do
         if [ -s "$W/srv/run/httpd.pid" ] \

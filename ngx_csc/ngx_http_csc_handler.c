@@ -320,8 +320,10 @@ static const char *origin(apr_pool_t *p, ngx_http_request_t *r, int secure)
     const ngx_str_t *host = r->headers_in.host ? &r->headers_in.host->value
                                                : &r->headers_in.server;
 
+    const char *name = cstr(p, host);
+
     return apr_pstrcat(p, secure ? "https://" : "http://",
-                       cstr(p, host) ? cstr(p, host) : "localhost", NULL);
+                       name ? name : "localhost", NULL);
 }
 
 static void fill_request(ngx_http_request_t *r, task_ctx *tc)
@@ -347,13 +349,13 @@ static void fill_request(ngx_http_request_t *r, task_ctx *tc)
         req->external_user = cstr(p, &user);
     }
     if (tc->lcf->user_file.len) {
+        /* NUL-terminated by nginx's configuration parser: no copy */
         req->check_password = ngx_http_csc_check_htpasswd;
-        req->check_baton = (void *)cstr(p, &tc->lcf->user_file);
+        req->check_baton = tc->lcf->user_file.data;
     }
     tc->log.sink = buffer_sink;
     tc->log.baton = tc;
-    tc->log.level = (int)(r->connection->log->log_level > NGX_LOG_DEBUG
-                          ? NGX_LOG_DEBUG : r->connection->log->log_level) - 1;
+    tc->log.level = ngx_http_csc_log_level(r->connection->log);
     req->log = &tc->log;
 }
 

@@ -124,7 +124,7 @@ static apr_global_mutex_t *p11_mutex;
 
 /* csc_log numbers levels as syslog does, nginx one higher
  * (NGX_LOG_EMERG is 1). */
-static int csc_level_of(ngx_log_t *log)
+int ngx_http_csc_log_level(const ngx_log_t *log)
 {
     ngx_uint_t l = log->log_level;
 
@@ -344,7 +344,7 @@ static ngx_int_t init_module(ngx_cycle_t *cycle)
     if (!mcf || !mcf->api_locations) {
         return NGX_OK;
     }
-    csc_log_set_sink(process_sink, NULL, csc_level_of(cycle->log));
+    csc_log_set_sink(process_sink, NULL, ngx_http_csc_log_level(cycle->log));
     if (apr_pool_create(&ptemp, mcf->pool) != APR_SUCCESS) {
         return NGX_ERROR;
     }

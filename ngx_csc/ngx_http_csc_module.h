@@ -55,6 +55,10 @@ typedef struct {
 
 ngx_http_csc_ctx_t *ngx_http_csc_get_ctx(ngx_http_request_t *r);
 
+/* ngx_http_csc_module.c: the core's log level for an nginx log (csc_log
+ * numbers levels as syslog does, nginx one higher) */
+int ngx_http_csc_log_level(const ngx_log_t *log);
+
 /* ngx_http_csc_handler.c: the content handler of a csc_api location */
 ngx_int_t ngx_http_csc_handler(ngx_http_request_t *r);
 
