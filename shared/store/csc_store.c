@@ -110,7 +110,7 @@ static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
         return 0;
     }
     if (store_next_row(st, res, &row, p)) {
-        v = apr_dbd_get_entry(st->driver, row, 0);
+        v = apr_pstrdup(p, apr_dbd_get_entry(st->driver, row, 0));
         while (store_next_row(st, res, &row, p)) {
         }
     }
@@ -132,7 +132,7 @@ apr_status_t csc_store_get(csc_store_t *st, const char *id,
 {
     const char *args[1];
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_status_t rv;
     apr_uint64_t epoch;
 
@@ -169,7 +169,7 @@ apr_status_t csc_store_list(csc_store_t *st, const char *owner,
 {
     const char *args[3];
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_status_t rv, rv2 = APR_SUCCESS;
     const char *id;
 
@@ -192,7 +192,7 @@ apr_status_t csc_store_list(csc_store_t *st, const char *owner,
             *more = 1;
             continue;
         }
-        if (store_col_str(st, row, 0, &id) != APR_SUCCESS || !id) {
+        if (store_col_str(st, row, 0, &id, p) != APR_SUCCESS || !id) {
             rv2 = APR_EGENERAL;
             continue;
         }
@@ -205,7 +205,7 @@ apr_status_t csc_store_list_all(csc_store_t *st, apr_array_header_t **creds,
                                 apr_pool_t *p)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     csc_credential_t *c;
     apr_status_t rv, rv2 = APR_SUCCESS;
 

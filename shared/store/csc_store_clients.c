@@ -181,7 +181,7 @@ static apr_status_t row_to_client(csc_store_t *st, apr_dbd_row_t *row,
     apr_status_t rv = APR_SUCCESS;
     int i = 0;
 
-#define STR(f) if (rv == APR_SUCCESS) rv = store_col_str(st, row, i++, &c->f)
+#define STR(f) if (rv == APR_SUCCESS) rv = store_col_str(st, row, i++, &c->f, p)
 #define I64(f) if (rv == APR_SUCCESS) rv = store_col_i64(st, row, i++, &c->f)
     STR(id); STR(name); STR(secret_hash); STR(redirect_uris);
     STR(grant_types); STR(scopes); STR(acts_as); I64(created); I64(updated);
@@ -208,7 +208,7 @@ apr_status_t csc_client_get(csc_store_t *st, const char *id,
 {
     const char *args[1];
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_status_t rv;
 
     *c = NULL;
@@ -234,7 +234,7 @@ apr_status_t csc_client_list(csc_store_t *st, apr_array_header_t **clients,
                              apr_pool_t *p)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     csc_client_t *c;
     apr_status_t rv, rv2 = APR_SUCCESS;
 

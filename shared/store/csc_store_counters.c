@@ -13,7 +13,7 @@ static apr_status_t read_state(csc_store_t *st, const char *id,
 {
     const char *args[1];
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_status_t rv;
 
     args[0] = id;
@@ -49,7 +49,7 @@ apr_status_t csc_store_auth_failed(csc_store_t *st, const char *id,
 {
     const char *args[3];
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_status_t rv;
     int fc = 0, bl = 0;
 

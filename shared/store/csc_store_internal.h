@@ -129,7 +129,7 @@ apr_status_t store_query(csc_store_t *st, csc_stmt_e which,
 /* ---- csc_store_sql.c: the row codec ---- */
 
 apr_status_t store_col_str(csc_store_t *st, apr_dbd_row_t *row, int col,
-                           const char **out);
+                           const char **out, apr_pool_t *p);
 apr_status_t store_col_int(csc_store_t *st, apr_dbd_row_t *row, int col,
                            int *out);
 apr_status_t store_row_to_credential(csc_store_t *st, apr_dbd_row_t *row,

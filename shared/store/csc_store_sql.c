@@ -74,9 +74,11 @@ const csc_stmt_def_t csc_store_stmts[ST_COUNT] = {
 
 
 /* datum_get, unlike get_entry, tells SQL NULL from "" on every driver
- * (pgsql's get_entry returns "" for NULL). */
+ * (pgsql's get_entry returns "" for NULL).  The value is copied into p:
+ * apr_dbd_pgsql hands out pointers into its result, which it frees once
+ * the last row has been read. */
 apr_status_t store_col_str(csc_store_t *st, apr_dbd_row_t *row, int col,
-                           const char **out)
+                           const char **out, apr_pool_t *p)
 {
     char *v = NULL;
     apr_status_t rv;
@@ -89,7 +91,7 @@ apr_status_t store_col_str(csc_store_t *st, apr_dbd_row_t *row, int col,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    *out = v;
+    *out = p ? apr_pstrdup(p, v) : v;
     return APR_SUCCESS;
 }
 
@@ -98,7 +100,8 @@ apr_status_t store_col_i64(csc_store_t *st, apr_dbd_row_t *row, int col,
 {
     const char *s;
     char *end;
-    apr_status_t rv = store_col_str(st, row, col, &s);
+    /* parsed at once: no copy */
+    apr_status_t rv = store_col_str(st, row, col, &s, NULL);
 
     if (rv != APR_SUCCESS) {
         return rv;
@@ -138,14 +141,14 @@ apr_status_t store_row_to_credential(csc_store_t *st, apr_dbd_row_t *row,
     apr_status_t rv = APR_SUCCESS;
     int i = 0;
 
-#define STR(f) if (rv == APR_SUCCESS) rv = store_col_str(st, row, i++, &c->f)
+#define STR(f) if (rv == APR_SUCCESS) rv = store_col_str(st, row, i++, &c->f, p)
 #define INT(f) if (rv == APR_SUCCESS) rv = store_col_int(st, row, i++, &c->f)
 #define I64(f) if (rv == APR_SUCCESS) rv = store_col_i64(st, row, i++, &c->f)
     STR(id); STR(owner); STR(description); STR(key_ref); STR(pubkey_pem);
     STR(cert_chain_pem); INT(enabled); INT(multisign); INT(scal);
     STR(pin_hash);
     if (rv == APR_SUCCESS) {
-        rv = store_col_str(st, row, i++, &pin_format);
+        rv = store_col_str(st, row, i++, &pin_format, NULL);
     }
     STR(otp_type); STR(otp_secret); INT(otp_digits); INT(otp_period);
     STR(otp_hash); I64(hotp_counter); I64(totp_last_step); INT(fail_count);
@@ -173,7 +176,8 @@ apr_status_t store_row_to_credential(csc_store_t *st, apr_dbd_row_t *row,
 int store_next_row(csc_store_t *st, apr_dbd_results_t *res,
                    apr_dbd_row_t **row, apr_pool_t *p)
 {
-    *row = NULL;
+    /* *row carries the position: apr_dbd_pgsql counts on the row it was
+     * given (a fresh one always starts again at the first) */
     return apr_dbd_get_row(st->driver, p, res, row, -1) == 0;
 }
 
