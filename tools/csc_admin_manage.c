@@ -138,13 +138,15 @@ static int init_run(csc_admin_t *a, int argc, char **argv)
     rv = csc_store_create(a->store_spec, a->pool, &err);
     if (rv == APR_EEXIST) {
         return csc_admin_fail(a, "%s already exists; refusing to overwrite "
-                              "it", a->store_spec);
+                              "it", csc_store_spec_display(a->store_spec, a->pool));
     }
     if (rv != APR_SUCCESS) {
-        return csc_admin_fail(a, "cannot create %s: %s", a->store_spec,
+        return csc_admin_fail(a, "cannot create %s: %s",
+                              csc_store_spec_display(a->store_spec, a->pool),
                               err ? err : "error");
     }
-    printf("created credential store %s\n", a->store_spec);
+    printf("created credential store %s\n",
+           csc_store_spec_display(a->store_spec, a->pool));
     return CSC_ADMIN_EXIT_OK;
 }
 

@@ -467,7 +467,8 @@ int csc_admin_open_store(csc_admin_t *a, csc_store_t **st)
     }
     rv = csc_store_open(st, a->store_spec, a->pool, &err);
     if (rv != APR_SUCCESS) {
-        return csc_admin_fail(a, "cannot open store %s: %s", a->store_spec,
+        return csc_admin_fail(a, "cannot open store %s: %s",
+                              csc_store_spec_display(a->store_spec, a->pool),
                               err ? err : "error");
     }
     return CSC_ADMIN_EXIT_OK;

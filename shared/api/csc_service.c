@@ -191,14 +191,16 @@ const char *csc_service_check(csc_service_t *svc, apr_pool_t *ptemp)
                != APR_SUCCESS) {
             ref->store = NULL;
             return apr_psprintf(ptemp, "%s %s: %s", ref->directive,
-                                ref->spec, err ? err
+                                csc_store_spec_display(ref->spec, ptemp),
+                                err ? err
                                 : "cannot open the credential store");
         }
         err = check_key_refs(ref, &settings, ptemp);
         csc_store_disconnect(ref->store);   /* nothing may cross fork() */
         if (err) {
             return apr_psprintf(ptemp, "%s %s: %s", ref->directive,
-                                ref->spec, err);
+                                csc_store_spec_display(ref->spec, ptemp),
+                                err);
         }
     }
     return NULL;

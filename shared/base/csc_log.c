@@ -42,6 +42,24 @@ static const csc_log_t *current(void)
     return thread_log ? thread_log : &process_log;
 }
 
+/* One message, one line: a database's multi-line error text (or a control
+ * character anywhere) must not split or forge log lines. */
+char *csc_log_flatten(char *s)
+{
+    char *c, *end = s;
+
+    for (c = s; *c; c++) {
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+            *c = ' ';
+        }
+        if (*c != ' ') {
+            end = c + 1;
+        }
+    }
+    *end = '\0';
+    return s;
+}
+
 void csc_log(const char *file, int line, int level, const char *fmt, ...)
 {
     const csc_log_t *log = current();
@@ -54,5 +72,6 @@ void csc_log(const char *file, int line, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    csc_log_flatten(msg);
     log->sink(log->baton, file, line, level, msg);
 }

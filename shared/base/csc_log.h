@@ -21,6 +21,8 @@ const csc_log_t *csc_log_enter(const csc_log_t *log);
 void csc_log_leave(const csc_log_t *previous);
 
 /* Never pass secrets (PINs, OTPs, SADs, tokens, key PINs) to this. */
+/* Control characters to spaces, trailing spaces cut, in place; returns s. */
+char *csc_log_flatten(char *s);
 void csc_log(const char *file, int line, int level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Durable credential store: one row per CSC credential, kept in an SQL
  * database reached through apr_dbd, so the backend is chosen by driver name
- * (SQLite 3 today, PostgreSQL later) without touching callers.
+ * (SQLite 3 or PostgreSQL) without touching callers.
  *
  * Every call sees the latest committed state: a change made by the
  * enrollment tool is seen by the next request of every httpd child.  With
@@ -53,6 +53,10 @@
 
 /* Per-attempt SQLite busy wait; see the deployment notes above. */
 #define CSC_STORE_BUSY_TIMEOUT_MS 200
+/* PostgreSQL: the longest one statement, and one row lock wait, may take
+ * (csc_store_driver.c). */
+#define CSC_STORE_PG_STATEMENT_TIMEOUT_MS 5000
+#define CSC_STORE_PG_LOCK_TIMEOUT_MS 2000
 
 typedef struct {
     const char *id;             /* credentialID (opaque, unique, non-empty) */
@@ -85,6 +89,9 @@ typedef struct csc_store_t csc_store_t;
  * Nothing is loaded or opened: a configuration can check the shape where
  * the directive stands. */
 const char *csc_store_spec_error(const char *spec, apr_pool_t *p);
+/* spec as messages may show it: a password in the parameters (libpq's
+ * password=..., or user:pass@ in a URI) replaced by "***". */
+const char *csc_store_spec_display(const char *spec, apr_pool_t *p);
 
 /* Opens the store named by spec "<driver>:<params>", e.g.
  * "sqlite3:/var/lib/csc/csc.db" or "pgsql:host=db dbname=csc user=csc".

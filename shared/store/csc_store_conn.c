@@ -28,8 +28,10 @@ static const char *mask_password(apr_pool_t *p, const char *params)
     char *s = apr_pstrdup(p, params);
     char *pw = strstr(s, "password=");
     char *uri = strstr(s, "://");
+    apr_size_t from;
 
-    if (pw) {
+    /* libpq takes the last of several: every one is masked */
+    while (pw) {
         char *end = pw + strlen("password=");
         if (*end == '\'') {
             /* libpq quoting: 'a\'b' */
@@ -45,10 +47,12 @@ static const char *mask_password(apr_pool_t *p, const char *params)
         while (*end && *end != ' ' && *end != '\t') {
             end++;
         }
+        from = (apr_size_t)(pw - s) + strlen("password=***");
         s = apr_pstrcat(p, apr_pstrndup(p, s, pw - s), "password=***", end,
                         NULL);
-        uri = strstr(s, "://");
+        pw = strstr(s + from, "password=");
     }
+    uri = strstr(s, "://");
     if (uri) {
         char *at = strchr(uri + 3, '@');
         char *slash = strchr(uri + 3, '/');
@@ -62,6 +66,11 @@ static const char *mask_password(apr_pool_t *p, const char *params)
     return s;
 }
 
+const char *csc_store_spec_display(const char *spec, apr_pool_t *p)
+{
+    return spec ? mask_password(p, spec) : "(null)";
+}
+
 const char *csc_store_spec_error(const char *spec, apr_pool_t *p)
 {
     const char *colon = spec ? strchr(spec, ':') : NULL;
@@ -70,7 +79,7 @@ const char *csc_store_spec_error(const char *spec, apr_pool_t *p)
         return apr_psprintf(p, "credential store '%s': expected "
                             "'<driver>:<params>', e.g. "
                             "'sqlite3:/var/lib/csc/csc.db'",
-                            spec ? spec : "(null)");
+                            csc_store_spec_display(spec, p));
     }
     return NULL;
 }
@@ -195,7 +204,8 @@ int store_conn_exec_rows(csc_store_conn_t *conn, apr_pool_t *p,
 const char *store_conn_error(csc_store_conn_t *conn, int rv)
 {
     const char *msg = apr_dbd_error(conn->st->driver, conn->handle, rv);
-    return msg ? msg : "unknown database error";
+    return msg && *msg ? csc_log_flatten(apr_pstrdup(conn->pool, msg))
+                       : "unknown database error";
 }
 
 /* Opens a handle in a fresh pool (created by the caller) and applies the
@@ -216,8 +226,10 @@ apr_status_t store_conn_connect(csc_store_t *st, apr_pool_t *cp,
     rv = apr_dbd_open_ex(st->driver, cp, st->params, &conn->handle, &err);
     if (rv != APR_SUCCESS) {
         conn->handle = NULL;
-        *errmsg = apr_psprintf(p, "credential store %s: cannot connect%s%s",
-                               st->name, err ? ": " : "", err ? err : "");
+        *errmsg = csc_log_flatten(apr_psprintf(p, "credential store %s: "
+                                               "cannot connect%s%s", st->name,
+                                               err ? ": " : "",
+                                               err ? err : ""));
         return rv;
     }
     apr_pool_cleanup_register(cp, conn, store_conn_cleanup,

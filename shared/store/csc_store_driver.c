@@ -2,7 +2,7 @@
 /* The drivers the store knows (csc_store_driver.h), and the SQLite one.
  * The SQLite specifics: the file is checked and created here rather than
  * by sqlite3_open(); a short busy timeout; WAL; PRAGMA data_version as the
- * change token of the record cache. */
+ * change token of the record cache.  PostgreSQL's: timeouts, no cache. */
 #include <string.h>
 #include <strings.h>
 
@@ -106,6 +106,28 @@ static const csc_store_driver_t sqlite3_driver = {
     .create_undo = sqlite_remove,
 };
 
+/* PostgreSQL: the schema and the statements are the portable ones.  No
+ * record cache: any freshness check is a round trip, the same cost as
+ * reading the row, so every read goes to the database and a change made on
+ * any host is seen by the next request of every host.  A server that stops
+ * answering must not hold a request (and its thread) for long: a statement
+ * gives up after CSC_STORE_PG_STATEMENT_TIMEOUT_MS and a row lock wait after
+ * CSC_STORE_PG_LOCK_TIMEOUT_MS; a failed statement is retried once on a new
+ * connection (csc_store_conn.c).  The database must exist: csc-admin init
+ * adds the schema to it. */
+static const char *const pgsql_connect_sql[] = {
+    "SET statement_timeout = " CSC_STORE_STR(CSC_STORE_PG_STATEMENT_TIMEOUT_MS),
+    "SET lock_timeout = " CSC_STORE_STR(CSC_STORE_PG_LOCK_TIMEOUT_MS),
+    "SET idle_in_transaction_session_timeout = "
+        CSC_STORE_STR(CSC_STORE_PG_STATEMENT_TIMEOUT_MS),
+    NULL
+};
+
+static const csc_store_driver_t pgsql_driver = {
+    .name = "pgsql",
+    .connect_sql = pgsql_connect_sql,
+};
+
 /* Any other apr_dbd driver: the portable SQL alone. */
 static const csc_store_driver_t neutral_driver = {
     .name = "",
@@ -113,6 +135,7 @@ static const csc_store_driver_t neutral_driver = {
 
 static const csc_store_driver_t *const drivers[] = {
     &sqlite3_driver,
+    &pgsql_driver,
 };
 
 const csc_store_driver_t *csc_store_driver_for(const char *dbd_name)

@@ -3,8 +3,7 @@
  * the statements, the row codec, connections and fork safety are the same
  * for all.  A database the store has no driver for gets the neutral one
  * (every hook absent): it works, without the per-process record cache.
- * Adding PostgreSQL is one more table entry here, with no caller
- * touched. */
+ * PostgreSQL is one such table entry: timeouts, and no cache. */
 #ifndef CSC_STORE_DRIVER_H
 #define CSC_STORE_DRIVER_H
 
