@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Cross-process ephemeral state (access tokens, SAD budgets, online OTPs,
  * replay windows).  Every httpd child, in every MPM, must see one state, so
- * callers only talk to this vtable; the embedded shared-memory backend is one
- * implementation and a networked one (Redis, memcached) can follow later
- * without touching the callers. */
+ * callers only talk to this vtable: the embedded shared-memory backend for
+ * one host, and PostgreSQL for several hosts sharing one state. */
 #ifndef CSC_KV_H
 #define CSC_KV_H
 
@@ -114,6 +113,17 @@ void csc_kv_close(csc_kv_t *kv);
 apr_status_t csc_kv_shm_open(csc_kv_t **kv, const char *path,
                              apr_uint32_t slots, int flags, apr_pool_t *p,
                              const char **errmsg);
+
+/* ---- Shared by several hosts: PostgreSQL through apr_dbd ---- */
+
+/* Connects once to check the server and create the table csc_kv (and its
+ * index) when it is missing, then closes that connection: open it in the
+ * parent; each process opens its own connections on first use, one per
+ * thread at a time, and never uses one across fork().  conninfo is
+ * libpq's ("host=... dbname=... user=... sslmode=verify-full ...").
+ * Messages never show a password. */
+apr_status_t csc_kv_pgsql_open(csc_kv_t **kv, const char *conninfo,
+                               apr_pool_t *p, const char **errmsg);
 
 /* Test only: a process-local hook that the shm backend calls at the named
  * points inside its critical section, so a test can kill a writer at the
