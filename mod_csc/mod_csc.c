@@ -112,9 +112,8 @@ static int csc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "shared state %s with %d "
-                 "slots", csc_service_state_file(mod_csc_service),
-                 csc_service_state_slots(mod_csc_service));
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "shared state %s",
+                 csc_service_state_describe(mod_csc_service, ptemp));
     return OK;
 }
 

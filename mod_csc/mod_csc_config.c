@@ -137,6 +137,8 @@ const command_rec mod_csc_cmds[] = {
         "file holding the shared state of all children (default csc-state in DefaultRuntimeDir)"),
     AP_INIT_TAKE1("CSCStateSlots", set_service, "state_slots", RSRC_CONF,
         "number of 4 KiB entries in the shared state (default 8192)"),
+    AP_INIT_TAKE1("CSCStateStore", set_service, "state_store", RSRC_CONF,
+        "pgsql:<libpq connection string>: the shared state in PostgreSQL, for several hosts (instead of CSCStateFile)"),
     AP_INIT_TAKE1("CSCPKCS11Module", set_service, "pkcs11_module", RSRC_CONF,
         "PKCS#11 module used by engine: key references (default: the engine's own)"),
     AP_INIT_TAKE1("CSCPKCS11PIN", set_service, "pkcs11_pin", RSRC_CONF,

@@ -80,6 +80,7 @@ static ngx_command_t commands[] = {
     CORE("csc_max_json_depth", "max_depth", NGX_CONF_TAKE1),
     SERVICE("csc_state_file", "state_file"),
     SERVICE("csc_state_slots", "state_slots"),
+    SERVICE("csc_state_store", "state_store"),
     SERVICE("csc_pkcs11_module", "pkcs11_module"),
     SERVICE("csc_pkcs11_pin", "pkcs11_pin"),
     ngx_null_command
@@ -377,9 +378,8 @@ static ngx_int_t init_module(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
     mcf->started = 1;
-    ngx_log_error(NGX_LOG_DEBUG, cycle->log, 0, "csc: shared state %s with "
-                  "%d slots", csc_service_state_file(mcf->service),
-                  csc_service_state_slots(mcf->service));
+    ngx_log_error(NGX_LOG_DEBUG, cycle->log, 0, "csc: shared state %s",
+                  csc_service_state_describe(mcf->service, mcf->pool));
     return NGX_OK;
 }
 

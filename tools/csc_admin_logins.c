@@ -56,8 +56,10 @@ static int revoke_logins_run(csc_admin_t *a, int argc, char **argv)
     cfg->store_spec = a->store_spec;
     memset(&env, 0, sizeof(env));
     env.cfg = cfg;
-    rv = csc_kv_shm_open(&env.kv, state, 0, CSC_KV_SHM_EXISTING, a->pool,
-                         &err);
+    rv = !strncmp(state, "pgsql:", 6)
+         ? csc_kv_pgsql_open(&env.kv, state + 6, a->pool, &err)
+         : csc_kv_shm_open(&env.kv, state, 0, CSC_KV_SHM_EXISTING, a->pool,
+                           &err);
     if (rv != APR_SUCCESS) {
         return csc_admin_fail(a, "%s", err ? err : "cannot open the state");
     }
@@ -73,7 +75,8 @@ static int revoke_logins_run(csc_admin_t *a, int argc, char **argv)
 
 const csc_admin_cmd_t csc_admin_cmd_revoke_logins = {
     "revoke-logins", "end every login of a user (tokens and SADs)",
-    "Usage: csc-admin revoke-logins --store SPEC [--state-file PATH] USER\n"
+    "Usage: csc-admin revoke-logins --store SPEC [--state-file PATH|pgsql:...]\n"
+    "           USER\n"
     "Ends every login of USER with the credential store SPEC, in the shared\n"
     "state of the running server: the access and refresh tokens and the\n"
     "SADs of those logins are refused on the very next request by every\n"
@@ -81,6 +84,7 @@ const csc_admin_cmd_t csc_admin_cmd_revoke_logins = {
     "realm the tokens belong to).  Run it as the owner of the state file\n"
     "(root for httpd's).\n"
     "  --state-file PATH   CSCStateFile of the server (default\n"
-    "                      " DEFAULT_STATE_FILE ")\n",
+    "                      " DEFAULT_STATE_FILE "), or its CSCStateStore\n"
+    "                      pgsql:CONNINFO\n",
     revoke_logins_run
 };

@@ -34,7 +34,7 @@ struct csc_service_t {
     apr_pool_t *pool;
     const char *server_root;
     const char *runtime_dir;
-    setting_t state_file, pkcs11_module, pkcs11_pin;
+    setting_t state_file, state_store, pkcs11_module, pkcs11_pin;
     int state_slots;
     const char *module_path;    /* pkcs11_module resolved */
     const char *state_path;     /* state_file resolved */
@@ -73,6 +73,15 @@ const char *csc_service_set(csc_service_t *svc, const char *setting,
     }
     if (!strcmp(setting, "state_file")) {
         s = &svc->state_file;
+    }
+    else if (!strcmp(setting, "state_store")) {
+        if (strncmp(arg, "pgsql:", 6) != 0 || !arg[6]) {
+            return apr_psprintf(p, "%s: expected 'pgsql:<libpq connection "
+                                "string>', e.g. 'pgsql:host=db.example.org "
+                                "dbname=csc user=csc sslmode=verify-full'",
+                                directive);
+        }
+        s = &svc->state_store;
     }
     else if (!strcmp(setting, "pkcs11_module")) {
         s = &svc->pkcs11_module;
@@ -163,6 +172,12 @@ const char *csc_service_check(csc_service_t *svc, apr_pool_t *ptemp)
     apr_finfo_t fi;
     const char *err = NULL;
 
+    if (svc->state_store.value && svc->state_file.value) {
+        return apr_psprintf(ptemp, "%s and %s exclude each other: the state "
+                            "is either in PostgreSQL or in a file",
+                            svc->state_store.directive,
+                            svc->state_file.directive);
+    }
     svc->state_path = relative_to(svc->runtime_dir,
                                   svc->state_file.value
                                   ? svc->state_file.value
@@ -246,9 +261,23 @@ const char *csc_service_start(csc_service_t *svc,
     if (svc->state_slots == CSC_UNSET) {
         svc->state_slots = DEFAULT_STATE_SLOTS;
     }
-    rv = csc_kv_shm_open(&svc->kv, svc->state_path,
-                         (apr_uint32_t)svc->state_slots,
-                         how->fresh ? CSC_KV_SHM_FRESH : 0, svc->pool, &err);
+    if (svc->state_store.value) {
+        /* shared with other hosts: never wiped, FRESH or not */
+        rv = csc_kv_pgsql_open(&svc->kv, svc->state_store.value + 6,
+                               svc->pool, &err);
+        if (rv != APR_SUCCESS) {
+            svc->kv = NULL;
+            return apr_psprintf(svc->pool, "%s: %s",
+                                svc->state_store.directive,
+                                err ? err : "cannot open");
+        }
+    }
+    else {
+        rv = csc_kv_shm_open(&svc->kv, svc->state_path,
+                             (apr_uint32_t)svc->state_slots,
+                             how->fresh ? CSC_KV_SHM_FRESH : 0, svc->pool,
+                             &err);
+    }
     if (rv != APR_SUCCESS) {
         svc->kv = NULL;
         return apr_psprintf(svc->pool, "%s %s: %s",
@@ -289,6 +318,17 @@ const char *csc_service_state_file(const csc_service_t *svc)
 int csc_service_state_slots(const csc_service_t *svc)
 {
     return svc->state_slots;
+}
+
+const char *csc_service_state_describe(const csc_service_t *svc,
+                                       apr_pool_t *p)
+{
+    if (svc->state_store.value) {
+        return apr_pstrcat(p, "in ", csc_store_spec_display(
+                                  svc->state_store.value, p), NULL);
+    }
+    return apr_psprintf(p, "in %s with %d slots", svc->state_path,
+                        svc->state_slots);
 }
 
 void csc_service_child_init(csc_service_t *svc, apr_pool_t *pchild)

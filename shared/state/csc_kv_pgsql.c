@@ -556,6 +556,12 @@ static void pg_close(csc_kv_t *kv)
     }
 }
 
+static apr_status_t destroy_pool(void *data)
+{
+    apr_pool_destroy(data);
+    return APR_SUCCESS;
+}
+
 static const csc_kv_ops_t pgsql_ops = {
     "pgsql", pg_get, pg_put, pg_del, pg_update, NULL, pg_close
 };
@@ -583,12 +589,16 @@ apr_status_t csc_kv_pgsql_open(csc_kv_t **out, const char *conninfo,
         *errmsg = "out of memory";
         return rv;
     }
-    if ((rv = apr_pool_create_ex(&sp, p, NULL, alloc)) != APR_SUCCESS) {
+    /* not a child of p: p's subpools die before its cleanups run, and
+     * the owner's close (a cleanup on p, registered after this one) must
+     * still find the object */
+    if ((rv = apr_pool_create_ex(&sp, NULL, NULL, alloc)) != APR_SUCCESS) {
         apr_allocator_destroy(alloc);
         *errmsg = "out of memory";
         return rv;
     }
     apr_allocator_owner_set(alloc, sp);
+    apr_pool_cleanup_register(p, sp, destroy_pool, apr_pool_cleanup_null);
     apr_pool_tag(sp, "csc_kv_pgsql");
     pg = apr_pcalloc(sp, sizeof(*pg));
     pg->pool = sp;
@@ -630,7 +640,7 @@ apr_status_t csc_kv_pgsql_open(csc_kv_t **out, const char *conninfo,
         if (!*errmsg) {
             *errmsg = apr_psprintf(p, "%pm", &rv);
         }
-        apr_pool_destroy(sp);
+        apr_pool_cleanup_run(p, sp, destroy_pool);
         return rv;
     }
     kv = apr_pcalloc(sp, sizeof(*kv));

@@ -42,6 +42,8 @@ void csc_service_set_dirs(csc_service_t *svc, const char *server_root,
  *   state_file     the shared state; relative to runtime_dir
  *                  (default: runtime_dir/csc-state)
  *   state_slots    its size in 4 KiB entries, 64 to 4194304 (default 8192)
+ *   state_store    pgsql:<libpq conninfo>: the state in PostgreSQL, shared
+ *                  by every host that names it (excludes state_file)
  *   pkcs11_module  the PKCS#11 library of engine: keys; relative to
  *                  server_root; csc_service_check() loads it once to see
  *                  that it is one
@@ -89,6 +91,9 @@ const char *csc_service_start(csc_service_t *svc,
 /* The state file and slot count in force (after csc_service_start). */
 const char *csc_service_state_file(const csc_service_t *svc);
 int csc_service_state_slots(const csc_service_t *svc);
+/* Where the state is, for a log line (no password). */
+const char *csc_service_state_describe(const csc_service_t *svc,
+                                       apr_pool_t *p);
 
 /* In each worker after fork. */
 void csc_service_child_init(csc_service_t *svc, apr_pool_t *pchild);
