@@ -36,14 +36,39 @@ htpasswd -bcB "$fx/htpasswd-tenant" dave 'dave-secret' 2>/dev/null
 cp "$fx/htpasswd" "$fx/htpasswd-nginx"
 htpasswd -bm "$fx/htpasswd-nginx" carol 'carol-secret' 2>/dev/null
 
-main="sqlite3:$fx/main.db"
-tenant="sqlite3:$fx/tenant.db"
+# CSC_T_PG (a libpq conninfo without dbname, from t/pg.sh): the stores
+# and the state in PostgreSQL instead (t/run-tests.sh pgsql)
+if [ -n "${CSC_T_PG:-}" ]; then
+    main="pgsql:$CSC_T_PG dbname=csc_main"
+    tenant="pgsql:$CSC_T_PG dbname=csc_tenant"
+    quota="pgsql:$CSC_T_PG dbname=csc_quota"
+    state="pgsql:$CSC_T_PG dbname=csc_state"
+    db_password=$(printf '%s\n' "$CSC_T_PG" | sed -n 's/.*password=\([^ ]*\).*/\1/p')
+else
+    main="sqlite3:$fx/main.db"
+    tenant="sqlite3:$fx/tenant.db"
+    quota="sqlite3:$fx/quota.db"
+    state=""
+    db_password=""
+fi
 ca="--ca-key $fx/ca.key --ca-cert $fx/ca.pem"
 "$admin" ca-create --ca-key "$fx/ca.key" --ca-cert "$fx/ca.pem" \
     --subject "CN=mod_csc Test CA,O=mod_csc tests,C=BE" --days 3650
 for store in "$main" "$tenant"; do "$admin" --store "$store" init; done
+# for extra.conf.in: the specs, and the state
+{
+    printf 'Define CSC_STORE_MAIN "%s"\n' "$main"
+    printf 'Define CSC_STORE_TENANT "%s"\n' "$tenant"
+    printf 'Define CSC_STORE_QUOTA "%s"\n' "$quota"
+    if [ -n "$state" ]; then
+        printf 'CSCStateStore "%s"\n' "$state"
+    else
+        printf 'CSCStateFile "%s/logs/csc-state"\n' "$t"
+    fi
+} > "$fx/stores.conf"
+chmod 600 "$fx/stores.conf"
 # a tenant with a quota of logins (t/api/014_state_limits.t): no credentials
-"$admin" --store "sqlite3:$fx/quota.db" init >/dev/null
+"$admin" --store "$quota" init >/dev/null
 
 mk() {  # store id owner keyspec subject [extra options]
     store=$1 id=$2 owner=$3 key=$4 subj=$5; shift 5
@@ -215,6 +240,8 @@ cat > "$fx/fixture.json" <<JSON
   "ca": "$fx/ca.pem",
   "admin": "$admin",
   "main_store": "$main",
-  "tenant_store": "$tenant"
+  "tenant_store": "$tenant",
+  "state_store": "$state",
+  "db_password": "$db_password"
 }
 JSON

@@ -6,7 +6,10 @@
 # copy of the tree that user owns.
 #   t/run-tests.sh [MPM ...] [-- Apache::Test arguments, e.g. t/api/010_login.t]
 # MPM "nginx" runs the same API files against Debian's nginx with the
-# built ngx_http_csc_module instead (t/nginx/run.sh).
+# built ngx_http_csc_module instead (t/nginx/run.sh).  MPM "pgsql" runs
+# them under prefork with every credential store and the shared state in a
+# private PostgreSQL 15 that the run starts (t/pg.sh), and adds the
+# several-hosts tests (t/multihost/).
 # CSC_T_ARTIFACTS=DIR keeps the browser test's screenshots in DIR/MPM.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +36,12 @@ if [ "$(id -u)" = 0 ]; then
     [ -d "$top/tools/.libs" ] && cp -a "$top/tools/.libs" "$tree/tools/"
     for f in "$top"/tools/csc-admin "$top"/tools/*.sh; do [ -f "$f" ] && cp -a "$f" "$tree/tools/"; done
     cp -a "$top/t" "$top/conf-examples" "$tree/"
+    rm -rf "$tree/t/pg"
+    # the unit tests with a PostgreSQL mode (the pgsql run)
+    mkdir -p "$tree/shared/tests"
+    for u in test_store test_kv; do
+        [ -f "$top/shared/tests/$u" ] && cp -a "$top/shared/tests/$u" "$tree/shared/tests/"
+    done
     [ -d "$top/bench" ] && cp -a "$top/bench" "$tree/"
     chown -R csc-test: "$tree"
     chmod 755 "$tree"
@@ -56,10 +65,18 @@ WRAP
     httpd_opt="-httpd $tree/t/httpd-wrapper"
 fi
 
+pg_stop() {
+    [ -f "$tree/t/pg/data/postmaster.pid" ] && (cd "$tree" && $run_as sh t/pg.sh stop "$tree/t/pg") || true
+}
+
 status=0
 for mpm in $mpms; do
     server_mpm=$mpm
-    if [ "$mpm" = nginx ]; then
+    unset CSC_T_PG
+    if [ "$mpm" = pgsql ]; then
+        echo "=== Apache::Test, MPM prefork, stores and state in PostgreSQL"
+        server_mpm=prefork
+    elif [ "$mpm" = nginx ]; then
         echo "=== Apache::Test files against nginx"
         server_mpm=event    # only for the client's configuration
     else
@@ -88,8 +105,45 @@ CONF
     rm -f "$tree/t/SKIP"
     if [ "$mpm" != nginx ]; then
         printf '# nginx only: t/run-tests.sh nginx runs them\nt/nginx/\n' > "$tree/t/SKIP"
-        [ -n "$run_as" ] && chown csc-test: "$tree/t/SKIP"
         echo "t/nginx/*.t: run by the nginx run only"
+    fi
+    if [ "$mpm" != pgsql ]; then
+        printf '# several hosts on one PostgreSQL: the pgsql run\nt/multihost/\n' >> "$tree/t/SKIP"
+        echo "t/multihost/*.t: run by the pgsql run only"
+    else
+        printf '# edits a copy of the SQLite fixture store\nt/config/010_bad_config.t\n' >> "$tree/t/SKIP"
+        echo "t/config/010_bad_config.t: edits an SQLite copy of the fixture store; run by the event and prefork runs"
+    fi
+    [ -n "$run_as" ] && chown csc-test: "$tree/t/SKIP"
+    if [ "$mpm" = pgsql ]; then
+        pg_stop
+        rm -rf "$tree/t/pg"
+        mkdir -p "$tree/t/pg"
+        [ -n "$run_as" ] && chown csc-test: "$tree/t/pg"
+        if [ "$tree" = "$top" ] || [ -n "${CSC_T_KEEP:-}" ]; then
+            trap 'pg_stop' EXIT
+        else
+            trap 'pg_stop; rm -rf "$tree"' EXIT
+        fi
+        if ! (cd "$tree" && $run_as sh t/pg.sh start "$tree/t/pg" 8540 \
+                  csc_main csc_tenant csc_quota csc_state csc_unit); then
+            echo "=== PostgreSQL did not start"; cat "$tree/t/pg/server.log" 2>/dev/null || true
+            status=1
+            continue
+        fi
+        CSC_T_PG=$(cat "$tree/t/pg/conninfo")
+        export CSC_T_PG
+        # the store's and the state's own tests, on this server
+        for u in test_store test_kv; do
+            echo "=== shared/tests/$u on PostgreSQL"
+            if [ ! -x "$tree/shared/tests/$u" ]; then
+                echo "not ok - shared/tests/$u is not built (make check builds it)"
+                status=1
+            elif ! (cd "$tree" && $run_as env CSC_TEST_PGSQL="$CSC_T_PG dbname=csc_unit" \
+                        "$tree/shared/tests/$u"); then
+                status=1
+            fi
+        done
     fi
     if [ "$mpm" = nginx ]; then
         if ! (cd "$tree" && $run_as sh t/fixtures.sh \
@@ -103,6 +157,15 @@ CONF
                -httpd_conf "$tree/t/inherit.conf" "$@"); then
         status=1
         echo "=== error_log tail ($mpm)"; tail -n 40 "$tree/t/logs/error_log" 2>/dev/null || true
+    fi
+    if [ "$mpm" = pgsql ]; then
+        # the tests provoke some on purpose (a wrong password, a store
+        # created twice, the outage): shown when the run failed
+        if [ $status != 0 ]; then
+            echo "=== PostgreSQL's errors"
+            grep -E "ERROR|FATAL|PANIC" "$tree/t/pg/server.log" 2>/dev/null | head -n 40 || true
+        fi
+        pg_stop
     fi
     # artifacts a person looks at: the screenshots of the sign-in pages
     if [ -n "${CSC_T_ARTIFACTS:-}" ] && [ -d "$tree/t/logs/screenshots" ]; then

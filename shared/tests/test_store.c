@@ -1142,6 +1142,25 @@ static void test_drivers(void)
     ok(csc_store_driver_for(NULL) == d, "so does no name");
 }
 
+/* PostgreSQL: the stage hands over an empty database */
+static void test_pg_create(const char *spec)
+{
+    const char *pw = strstr(pg, "password=");
+    const char *pwval = pw ? apr_pstrndup(pool, pw + 9, strcspn(pw + 9, " "))
+                           : NULL;
+    const char *err = NULL;
+    apr_status_t rv = csc_store_create(spec, pool, &err);
+
+    ok(rv == APR_SUCCESS, "pgsql: schema created in the empty database: %s",
+       err ? err : "ok");
+    err = NULL;
+    rv = csc_store_create(spec, pool, &err);
+    ok(rv != APR_SUCCESS && err && strstr(err, "already exists") && pwval
+       && !strstr(err, pwval) && strstr(err, "password=***"),
+       "pgsql: a second create fails, the password masked: %s",
+       err ? err : "?");
+}
+
 int main(void)
 {
     csc_store_t *st;
@@ -1159,19 +1178,8 @@ int main(void)
     if (pg && *pg) {
         const char *spec = apr_pstrcat(pool, "pgsql:", pg, NULL);
         const char *err = NULL;
-        /* the stage hands over an empty database */
-        ok(csc_store_create(spec, pool, &err) == APR_SUCCESS,
-           "pgsql: schema created in the empty database: %s",
-           err ? err : "ok");
-        const char *pw = strstr(pg, "password=");
-        const char *pwval = pw ? apr_pstrndup(pool, pw + 9,
-                                              strcspn(pw + 9, " ")) : NULL;
 
-        ok(csc_store_create(spec, pool, &err) != APR_SUCCESS && err
-           && strstr(err, "already exists") && pwval
-           && !strstr(err, pwval) && strstr(err, "password=***"),
-           "pgsql: a second create fails, the password masked: %s",
-           err ? err : "?");
+        test_pg_create(spec);
         if (csc_store_open(&st, spec, pool, &err) != APR_SUCCESS) {
             printf("Bail out! pgsql: %s\n", err);
             return 1;

@@ -73,7 +73,7 @@ ok t_cmp(works('/csc'), '200,200,200', 'also in another location of the same sta
 # --- csc-admin revoke-logins
 my @hugo = map { scalar login('v1', 'hugo', 'hugo-secret', prefix => '/flood/csc') } 1 .. 3;
 my $gina = login('v1', 'gina', 'gina-secret', prefix => '/flood/csc');
-my $state = Apache::Test::vars('t_logs') . '/csc-state';
+my $state = fixture()->{state_store} || Apache::Test::vars('t_logs') . '/csc-state';
 my $out = CSC::Test::admin('revoke-logins', '--state-file', $state, 'hugo');
 ok t_cmp($out, "revoked 8 logins of hugo\n", 'csc-admin ends all 8 logins hugo holds');
 ok t_cmp(join(',', map { list_code($_) } @hugo, $newest), join(',', ('401|invalid_token|The access token is not valid') x 4),

@@ -17,6 +17,8 @@ my $fx = fixture();
 push @secrets, map { $_->{password} } values %{$fx->{users}};
 push @secrets, grep { defined } map { ($_->{pin}, $_->{secret}) } values %{$fx->{credentials}};
 push @secrets, $fx->{token_pin};
+# the PostgreSQL password of the pgsql run
+push @secrets, $fx->{db_password} if $fx->{db_password};
 # the OAuth 2.0 clients' secrets (t/api/090, 092)
 push @secrets, grep { defined } map { $_->{secret} } values %{$fx->{clients} || {}};
 my %uniq = map { $_ => 1 } grep { defined && length >= 6 } @secrets;
