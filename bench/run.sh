@@ -3,7 +3,8 @@
 # mod_csc benchmark: signing throughput and latency through the module, as
 # ratios to the raw rate of the same keys measured in the same run.
 #
-#   bench/run.sh [--smoke] [--mpm event|prefork|nginx|both|all] [--out DIR]
+#   bench/run.sh [--smoke] [--mpm event|prefork|nginx|pgsql|both|all]
+#                [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
 #                [--mem-key ec|rsa] [--connections N] [--wrk-cpus N]
 #                [--keep]
@@ -14,7 +15,11 @@
 # (bench/rawsign.c) and drives every scenario with wrk.  "nginx" is run
 # like an MPM: Debian's nginx with ngx_http_csc_module and the same
 # location (bench/nginx.conf.in); the default runs it after event and
-# prefork whenever the module is built.  Writes results.json,
+# prefork whenever the module is built.  "pgsql" is the event MPM with the
+# shared state in a private PostgreSQL 15 (t/pg.sh) on this machine, for
+# scenarios a, b and d only: beside event's rows, the price of sharing the
+# state between hosts; the default runs it when postgresql-15 is
+# installed.  Writes results.json,
 # results.md and (with gnuplot) results.png to DIR (default bench/results).
 # See bench/README.md.
 #
@@ -53,9 +58,9 @@ while [ $# -gt 0 ]; do
         --mpm)
             [ $# -ge 2 ] || usage
             case $2 in
-                event|prefork|nginx) mpms=$2 ;;
+                event|prefork|nginx|pgsql) mpms=$2 ;;
                 both) mpms="event prefork" ;;
-                all) mpms="event prefork nginx" ;;
+                all) mpms="event prefork nginx pgsql" ;;
                 *) usage ;;
             esac
             shift ;;
@@ -183,6 +188,7 @@ stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
 }
 cleanup() {
     stop_httpd || true
+    pg_stop
     if [ "$keep" = 1 ]; then
         log "work directory kept: $W"
     else
@@ -215,6 +221,7 @@ fi
 if [ "$mpms" = default ]; then
     mpms="event prefork"
     [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx"
+    [ -x /usr/lib/postgresql/15/bin/initdb ] && mpms="$mpms pgsql"
 fi
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; then
@@ -231,6 +238,7 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" -I"$top/sha
 admin=$W/bin/csc-admin
 [ -x "$top/tools/csc-admin" ] || die "build produced no tools/csc-admin"
 cp "$top/tools/csc-admin" "$admin"
+cp "$top/t/pg.sh" "$W/bin/pg.sh"
 
 # --- token, credentials, TLS certificate ---------------------------------------
 p11mod=/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so
@@ -377,9 +385,24 @@ conf=$W/srv/httpd.conf
 base=http://127.0.0.1:$port
 tlsbase=https://127.0.0.1:$tlsport
 
+# the pgsql "MPM": a private PostgreSQL, as $buser, for the state
+pg_dir=$W/pg
+pg_port=${BENCH_PG_PORT:-8548}
+pg_stop() {
+    [ -d "$pg_dir/data" ] && as_user sh "$W/bin/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || true
+}
+pg_start() {
+    mkdir -p "$pg_dir"
+    chown "$buser" "$pg_dir"
+    as_user sh "$W/bin/pg.sh" start "$pg_dir" "$pg_port" csc_state \
+        >"$W/pg-start.log" 2>&1 || { cat "$W/pg-start.log" >&2; die "PostgreSQL did not start"; }
+    envs+=(CSC_BENCH_STATE="pgsql:$(cat "$pg_dir/conninfo") dbname=csc_state")
+}
+
 start_httpd() {     # start_httpd MPM (or nginx)
     local def=() i
     [ "$1" = prefork ] && def=(-DPREFORK)
+    [ "$1" = pgsql ] && def=(-DPGSTATE)
     rm -f "$W/srv/run/httpd.pid"
     rm -f "$W/srv/logs/error_log"
     if [ "$1" = nginx ]; then
@@ -569,9 +592,19 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     fi
 }
 
+all_sel=$scenarios
 for mpm in $mpms; do
     stop_signal=WINCH
     [ "$mpm" = nginx ] && stop_signal=QUIT
+    scenarios=$all_sel
+    if [ "$mpm" = pgsql ]; then
+        # the scenarios whose state work differs: login, authorize + sign
+        scenarios=""
+        for sc in $all_sel; do
+            case " a b d " in *" $sc "*) scenarios="$scenarios $sc" ;; esac
+        done
+        [ -d "$pg_dir/data" ] || pg_start
+    fi
     log "=== $mpm: server on $base and $tlsbase"
     start_httpd "$mpm"
     token=$(login)
@@ -595,7 +628,7 @@ for mpm in $mpms; do
     [ -n "$scenarios" ] && raw_set "$mpm" $(( reps + 1 ))
 
     # memory: RSS of the children around mem_requests signHash requests
-    if [ "$run_mem" = 1 ]; then
+    if [ "$run_mem" = 1 ] && [ "$mpm" != pgsql ]; then
         log "$mpm: memory run, $mem_requests signHash requests ($mem_key)"
         warm_requests=$(( mem_requests / 20 + 64 * 20 ))
         mem_budget=$warm_requests

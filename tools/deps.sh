@@ -5,6 +5,7 @@
 #   tools/deps.sh [test]   test: also what only the test command uses
 set -eu
 pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
+  libaprutil1-dbd-pgsql
   libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
   softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
   pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk
@@ -13,9 +14,11 @@ pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
 # the QR code check of csc-admin, and git for
 # the release tarball's completeness check; a real browser (Chromium driven
 # by Selenium) and a third-party OAuth 2.0 client (Authlib) for the
-# authorization server's tests
+# authorization server's tests; PostgreSQL 15 for the several-hosts run
+# (the suite starts its own cluster; the install does not start the packaged one)
 [ "${1:-}" = test ] && pkgs="$pkgs clang libclang-rt-14-dev valgrind git zbar-tools
-  chromium chromium-driver python3-selenium python3-authlib python3-requests"
+  chromium chromium-driver python3-selenium python3-authlib python3-requests
+  postgresql-15"
 [ "${CSC_DEPS_EXTRA:-}" ] && pkgs="$pkgs $CSC_DEPS_EXTRA"
 missing=""
 for p in $pkgs; do

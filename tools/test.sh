@@ -7,8 +7,9 @@
 #  3. the shared/ unit tests and the fuzz corpora (no httpd), natively and
 #  under valgrind memcheck, 4. the signer against SoftHSM2, natively and
 #  under valgrind, and the csc-admin tool tests, 5. the Apache::Test suite
-#  under the event and the prefork MPM, and its API files against nginx
-#  with the nginx module, 6. make distcheck and the tarball's
+#  under the event MPM, then under prefork with the stores and the state
+#  in a private PostgreSQL (with the two-host tests), and its API files
+#  against nginx with the nginx module, 6. make distcheck and the tarball's
 #  contents, 7. from that tarball a clang build with ASan and UBSan: its
 #  unit tests, its signer against SoftHSM2, and the module under ASan in
 #  httpd (event MPM), 8. the benchmark harness in smoke mode.
@@ -73,7 +74,9 @@ stage unit-valgrind memcheck make_check check-valgrind
 stage signer-softhsm sh shared/tests/softhsm-signer-check.sh
 stage signer-softhsm-valgrind memcheck make -s check-valgrind-signer
 stage csc-admin env CSC_ADMIN="$top/tools/csc-admin" bash tools/test-csc-admin.sh
-stage apache-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh event prefork
+# prefork runs with PostgreSQL (t/run-tests.sh pgsql): each MPM and each
+# state backend once, in the time two runs take
+stage apache-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh event pgsql
 # the same API files against Debian's nginx with ngx_http_csc_module, and
 # nginx's own (t/nginx/)
 stage nginx-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh nginx
