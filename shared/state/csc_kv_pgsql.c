@@ -54,11 +54,11 @@ struct kv_pg_t {
     apr_time_t last_sweep;
 };
 
-/* Per connection: bounded waits, so that a database that stops answering
- * costs a request seconds, not a thread forever. */
-static const char connect_sql[] =
-    "SET statement_timeout = 5000; SET lock_timeout = 2000; "
-    "SET idle_in_transaction_session_timeout = 5000";
+/* the store's bounded waits, on every connection */
+static const char *const session_sql[] = {
+    CSC_STORE_PG_SESSION_SQL,
+    NULL
+};
 
 static const char schema_sql[] =
     "SELECT pg_advisory_xact_lock(4355691093620553217); "
@@ -160,6 +160,7 @@ static const char *conn_error(kv_pg_t *pg, kv_conn_t *c, int drv)
 static apr_status_t conn_open(kv_pg_t *pg, kv_conn_t **out,
                               const char **errmsg, apr_pool_t *ep)
 {
+    const char *const *sql;
     apr_pool_t *cp;
     kv_conn_t *c;
     const char *err = NULL;
@@ -187,11 +188,14 @@ static apr_status_t conn_open(kv_pg_t *pg, kv_conn_t **out,
         conn_destroy(pg, c);
         return APR_EGENERAL;
     }
-    drv = apr_dbd_query(pg->driver, c->handle, &n, connect_sql);
-    if (drv != 0) {
-        *errmsg = apr_pstrdup(ep, conn_error(pg, c, drv));
-        conn_destroy(pg, c);
-        return APR_EGENERAL;
+    for (sql = session_sql; *sql; sql++) {
+        drv = apr_dbd_query(pg->driver, c->handle, &n, *sql);
+        if (drv != 0) {
+            *errmsg = apr_psprintf(ep, "%s: %s", *sql,
+                                   conn_error(pg, c, drv));
+            conn_destroy(pg, c);
+            return APR_EGENERAL;
+        }
     }
     *out = c;
     return APR_SUCCESS;

@@ -53,10 +53,15 @@
 
 /* Per-attempt SQLite busy wait; see the deployment notes above. */
 #define CSC_STORE_BUSY_TIMEOUT_MS 200
-/* PostgreSQL: the longest one statement, and one row lock wait, may take
- * (csc_store_driver.c). */
-#define CSC_STORE_PG_STATEMENT_TIMEOUT_MS 5000
-#define CSC_STORE_PG_LOCK_TIMEOUT_MS 2000
+/* PostgreSQL: what every connection of the store and of the shared state
+ * (csc_kv_pgsql.c) sets first, one statement each.  A server that stops
+ * answering must not hold a request, and its thread, for long: one
+ * statement takes at most 5 s, one row or advisory lock wait at most 2 s,
+ * and a transaction left idle is ended after 5 s. */
+#define CSC_STORE_PG_SESSION_SQL \
+    "SET statement_timeout = 5000", \
+    "SET lock_timeout = 2000", \
+    "SET idle_in_transaction_session_timeout = 5000"
 
 typedef struct {
     const char *id;             /* credentialID (opaque, unique, non-empty) */

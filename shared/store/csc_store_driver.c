@@ -109,17 +109,12 @@ static const csc_store_driver_t sqlite3_driver = {
 /* PostgreSQL: the schema and the statements are the portable ones.  No
  * record cache: any freshness check is a round trip, the same cost as
  * reading the row, so every read goes to the database and a change made on
- * any host is seen by the next request of every host.  A server that stops
- * answering must not hold a request (and its thread) for long: a statement
- * gives up after CSC_STORE_PG_STATEMENT_TIMEOUT_MS and a row lock wait after
- * CSC_STORE_PG_LOCK_TIMEOUT_MS; a failed statement is retried once on a new
+ * any host is seen by the next request of every host.  Bounded waits
+ * (CSC_STORE_PG_SESSION_SQL); a failed statement is retried once on a new
  * connection (csc_store_conn.c).  The database must exist: csc-admin init
  * adds the schema to it. */
 static const char *const pgsql_connect_sql[] = {
-    "SET statement_timeout = " CSC_STORE_STR(CSC_STORE_PG_STATEMENT_TIMEOUT_MS),
-    "SET lock_timeout = " CSC_STORE_STR(CSC_STORE_PG_LOCK_TIMEOUT_MS),
-    "SET idle_in_transaction_session_timeout = "
-        CSC_STORE_STR(CSC_STORE_PG_STATEMENT_TIMEOUT_MS),
+    CSC_STORE_PG_SESSION_SQL,
     NULL
 };
 
