@@ -282,13 +282,15 @@ static int live(apr_time_t expires, apr_time_t now)
     return expires == 0 || expires > now;
 }
 
-/* Runs sql as one simple query (its statements one implicit transaction),
- * retrying once on a new connection: for statements whose repetition
- * changes nothing (reads, and writes of a known value). */
+/* Runs sql as one simple query (its statements one implicit transaction,
+ * or the start of an explicit one), retrying once on a new connection:
+ * only for statements whose repetition changes nothing (reads, writes of
+ * a known value, a BEGIN that wrote nothing yet).  select: rows into *res.
+ * keep: the connection, still in its transaction, goes to *keep instead
+ * of back to the idle list. */
 static apr_status_t run_once_more(kv_pg_t *pg, const char *what,
-                                  const char *sql, int select,
-                                  apr_pool_t *tp, apr_dbd_results_t **res,
-                                  int *nrows)
+                                  const char *sql, apr_pool_t *tp,
+                                  apr_dbd_results_t **res, kv_conn_t **keep)
 {
     kv_conn_t *c;
     apr_status_t rv;
@@ -299,7 +301,7 @@ static apr_status_t run_once_more(kv_pg_t *pg, const char *what,
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        if (select) {
+        if (res) {
             *res = NULL;
             drv = apr_dbd_select(pg->driver, tp, c->handle, res, sql, 1);
         }
@@ -307,9 +309,11 @@ static apr_status_t run_once_more(kv_pg_t *pg, const char *what,
             drv = apr_dbd_query(pg->driver, c->handle, &n, sql);
         }
         if (drv == 0) {
-            conn_release(pg, c);
-            if (nrows) {
-                *nrows = n;
+            if (keep) {
+                *keep = c;
+            }
+            else {
+                conn_release(pg, c);
             }
             return APR_SUCCESS;
         }
@@ -322,7 +326,7 @@ static apr_status_t run_once_more(kv_pg_t *pg, const char *what,
 static void maybe_sweep(kv_pg_t *pg, apr_time_t now)
 {
     apr_pool_t *tp;
-    int due, n = 0;
+    int due;
 
     apr_thread_mutex_lock(pg->mutex);
     due = now - pg->last_sweep >= SWEEP_INTERVAL;
@@ -337,7 +341,7 @@ static void maybe_sweep(kv_pg_t *pg, apr_time_t now)
     run_once_more(pg, "removing expired entries",
                   apr_psprintf(tp, "DELETE FROM csc_kv WHERE expires <> 0 "
                                "AND expires < %" APR_TIME_T_FMT, now),
-                  0, tp, NULL, &n);
+                  tp, NULL, NULL);
     apr_pool_destroy(tp);
 }
 
@@ -357,7 +361,7 @@ static apr_status_t pg_get(csc_kv_t *kv, const void *key, apr_size_t klen,
     apr_pool_create(&tp, NULL);
     rv = run_once_more(pg, "get", apr_psprintf(tp,
                        "SELECT v, expires FROM csc_kv WHERE k = '%s'",
-                       hex(tp, key, klen)), 1, tp, &res, NULL);
+                       hex(tp, key, klen)), tp, &res, NULL);
     if (rv == APR_SUCCESS && (!read_row(pg, tp, res, &v, &exp)
                               || !live(exp, now))) {
         rv = APR_NOTFOUND;
@@ -404,14 +408,13 @@ static apr_status_t pg_put(csc_kv_t *kv, const void *key, apr_size_t klen,
     kv_pg_t *pg = kv->impl;
     apr_pool_t *tp;
     apr_status_t rv;
-    int n = 0;
 
     apr_pool_create(&tp, NULL);
     rv = run_once_more(pg, "put", apr_psprintf(tp,
                        "SELECT pg_advisory_xact_lock(%" APR_INT64_T_FMT "); "
                        "%s", lock_id(key, klen),
                        upsert_sql(tp, hex(tp, key, klen), val, vlen, expires)),
-                       0, tp, NULL, &n);
+                       tp, NULL, NULL);
     apr_pool_destroy(tp);
     if (rv == APR_SUCCESS) {
         maybe_sweep(pg, apr_time_now());
@@ -433,7 +436,7 @@ static apr_status_t pg_del(csc_kv_t *kv, const void *key, apr_size_t klen)
                        "SELECT pg_advisory_xact_lock(%" APR_INT64_T_FMT "); "
                        "DELETE FROM csc_kv WHERE k = '%s' RETURNING '', "
                        "expires", lock_id(key, klen), hex(tp, key, klen)),
-                       1, tp, &res, NULL);
+                       tp, &res, NULL);
     if (rv == APR_SUCCESS && (!read_row(pg, tp, res, &v, &exp)
                               || !live(exp, now))) {
         rv = APR_NOTFOUND;
@@ -457,7 +460,7 @@ static apr_status_t pg_update(csc_kv_t *kv, const void *key, apr_size_t klen,
     kv_conn_t *c = NULL;
     apr_pool_t *tp;
     apr_status_t rv = APR_EGENERAL;
-    int attempt, drv = 0, n = 0;
+    int drv, n = 0;
     long got;
 
     apr_pool_create(&tp, NULL);
@@ -465,23 +468,10 @@ static apr_status_t pg_update(csc_kv_t *kv, const void *key, apr_size_t klen,
     sql = apr_psprintf(tp, "BEGIN; SELECT pg_advisory_xact_lock(%"
                        APR_INT64_T_FMT "); SELECT v, expires FROM csc_kv "
                        "WHERE k = '%s'", lock_id(key, klen), k);
-    for (attempt = 0; attempt < 2; attempt++) {
-        rv = conn_acquire(pg, attempt > 0, &c);
-        if (rv != APR_SUCCESS) {
-            apr_pool_destroy(tp);
-            return rv;
-        }
-        res = NULL;
-        drv = apr_dbd_select(pg->driver, tp, c->handle, &res, sql, 1);
-        if (drv == 0) {
-            break;
-        }
-        conn_failed(pg, c, "update (read)", drv, attempt == 0);
-        c = NULL;
-    }
-    if (!c) {
+    rv = run_once_more(pg, "update (read)", sql, tp, &res, &c);
+    if (rv != APR_SUCCESS) {
         apr_pool_destroy(tp);
-        return APR_EGENERAL;
+        return rv;
     }
     if (read_row(pg, tp, res, &v, &cur_exp) && live(cur_exp, now)) {
         cur = apr_palloc(tp, CSC_KV_RECORD_MAX);
