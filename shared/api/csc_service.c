@@ -310,16 +310,6 @@ const char *csc_service_start(csc_service_t *svc,
     return NULL;
 }
 
-const char *csc_service_state_file(const csc_service_t *svc)
-{
-    return svc->state_path;
-}
-
-int csc_service_state_slots(const csc_service_t *svc)
-{
-    return svc->state_slots;
-}
-
 const char *csc_service_state_describe(const csc_service_t *svc,
                                        apr_pool_t *p)
 {

@@ -88,10 +88,8 @@ void csc_global_mutex_unlock(void *baton);
 const char *csc_service_start(csc_service_t *svc,
                               const csc_service_start_t *how);
 
-/* The state file and slot count in force (after csc_service_start). */
-const char *csc_service_state_file(const csc_service_t *svc);
-int csc_service_state_slots(const csc_service_t *svc);
-/* Where the state is, for a log line (no password). */
+/* Where the state in force is (after csc_service_start), for a log line:
+ * the file and its slots, or the PostgreSQL spec without its password. */
 const char *csc_service_state_describe(const csc_service_t *svc,
                                        apr_pool_t *p);
 
