@@ -157,6 +157,13 @@ static int send_response(request_rec *r, const csc_response_t *resp)
     if (resp->body_len) {
         ap_set_content_length(r, resp->body_len);
         ap_rwrite(resp->body, (int)resp->body_len, r);
+        /* Sent now, not when httpd finalises the request: the event MPM
+         * first looks for a pipelined request, and a response still in
+         * the buffer means there cannot be one yet, so every keep-alive
+         * request would go back through the listener thread (9 system
+         * calls and two thread wake-ups).  Static files are written by
+         * their handler in the same way. */
+        ap_rflush(r);
     }
     return OK;
 }
