@@ -523,16 +523,19 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             url=$base/csc/v1/signatures/signHash
             [ "$kind" = a_tls ] && url=$tlsbase/csc/v1/signatures/signHash
             script=$bench/signhash.lua
-            # enough budget for 20k signatures/s, the batch counted per
-            # hash; measured runs give each wrk thread one SAD of its own
-            sad_count=$(( wrk_threads + secs * 20000 / sighash_max ))
+            # enough budget for 50k signatures/s, the batch counted per
+            # hash, as the same number of SADs for each wrk thread (one
+            # each when that is enough; see signhash.lua)
+            local per_thread=$(( (secs * 50000 + wrk_threads * sighash_max - 1)
+                                 / (wrk_threads * sighash_max) ))
+            sad_count=$(( wrk_threads * per_thread ))
             if [ -n "${mem_budget:-}" ]; then
                 sad_count=$(( 2 + mem_budget / sighash_max ))
             fi
             list=$(sads "$cred" "$sad_count") || exit 1
             env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
                   BENCH_SIGNALGO="$algo" BENCH_HASHES="$h"
-                  BENCH_SADS="$list") ;;
+                  BENCH_SADS="$list" BENCH_SAD_BUDGET="$sighash_max") ;;
         d)
             url=$base/csc/v1/info
             script=$bench/flow.lua
