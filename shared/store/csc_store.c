@@ -90,7 +90,11 @@ apr_status_t csc_store_validate(const csc_credential_t *c, const char **errmsg,
  * connection last looked (its first look counts as a change).  With one
  * connection per thread and a commit seen by every connection's next look,
  * no entry read before a commit survives the first look after it.  0: do
- * not use the cache this time. */
+ * not use the cache this time.
+ *
+ * A look is the driver's change query, or (SQLite) finding the WAL-index
+ * header as it was before the connection's last change query: then nothing
+ * was committed since, the query would say so, and the epoch stands. */
 static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
 {
     csc_store_conn_t *conn;
@@ -99,10 +103,22 @@ static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
     const char *v = NULL;
     apr_uint64_t epoch = 0;
     apr_int64_t version;
+    unsigned char before[STORE_WALHDR_LEN];
+    int have_before;
 
     if (!st->cache || store_conn_acquire(st, 0, &conn, p) != APR_SUCCESS) {
         return 0;
     }
+    have_before = st->drv->wal_index && store_walhdr_read(&conn->wal, before);
+    if (have_before && conn->wal.seen_ok
+        && !memcmp(before, conn->wal.seen, STORE_WALHDR_LEN)) {
+        epoch = csc_store_cache_epoch(st->cache);
+        store_conn_release(st, conn);
+        return epoch;
+    }
+    /* read before the query: a commit in between moves the header, and the
+     * next look goes to the query again */
+    conn->wal.seen_ok = 0;
     if (apr_dbd_pselect(st->driver, p, conn->handle, &res,
                         conn->change, 1, 0, NULL) != 0) {
         /* the plain read that follows reports and recovers */
@@ -122,6 +138,15 @@ static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
             csc_store_cache_advance(st->cache);
         }
         epoch = csc_store_cache_epoch(st->cache);
+        if (have_before) {
+            memcpy(conn->wal.seen, before, STORE_WALHDR_LEN);
+            conn->wal.seen_ok = 1;
+        }
+        else if (st->drv->wal_index) {
+            /* the query has the WAL-index open now; watch from the next
+             * look on */
+            store_walhdr_open(&conn->wal, st->params, conn->pool);
+        }
     }
     store_conn_release(st, conn);
     return epoch;

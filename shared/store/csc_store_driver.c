@@ -101,6 +101,7 @@ static const csc_store_driver_t sqlite3_driver = {
     .connect_sql = sqlite_connect_sql,
     .setup = sqlite_wal,
     .change_sql = "PRAGMA data_version",
+    .wal_index = 1,
     .before_open = sqlite_exists,
     .create = sqlite_create,
     .create_undo = sqlite_remove,

@@ -29,6 +29,9 @@ typedef struct csc_store_driver_t {
      * (SQLite: PRAGMA data_version).  It enables the per-process record
      * cache; NULL: no cache, every read goes to the database. */
     const char *change_sql;
+    /* change_sql may be skipped while SQLite's WAL-index header is as it
+     * was before the connection's last change_sql (csc_store_walhdr.c). */
+    int wal_index;
     /* csc_store_open, before connecting: the database must exist already
      * (sqlite3_open would create an empty file).  May be NULL. */
     apr_status_t (*before_open)(struct csc_store_t *st, apr_pool_t *p,

@@ -72,6 +72,22 @@ typedef struct {
 /* csc_store_sql.c */
 extern const csc_stmt_def_t csc_store_stmts[ST_COUNT];
 
+/* csc_store_walhdr.c: SQLite's WAL-index header, read without locks. */
+#define STORE_WALHDR_LEN 48
+typedef struct {
+    int fd;
+    int open;                   /* fd is ours */
+    int tried;                  /* opened once, or failed to */
+    int seen_ok;                /* seen is the header before the last look */
+    unsigned char seen[STORE_WALHDR_LEN];
+} store_walhdr_t;
+/* Opens "<db_path>-shm" for reading, once per connection (closed with cp);
+ * on failure the watch stays off. */
+void store_walhdr_open(store_walhdr_t *w, const char *db_path, apr_pool_t *cp);
+/* 1 with a consistent header in out; 0 when it cannot be trusted. */
+int store_walhdr_read(const store_walhdr_t *w,
+                      unsigned char out[STORE_WALHDR_LEN]);
+
 struct csc_store_conn_t {
     csc_store_conn_t *next;
     csc_store_t *st;
@@ -82,6 +98,7 @@ struct csc_store_conn_t {
     apr_dbd_prepared_t *change;         /* the driver's change_sql */
     apr_int64_t last_version;           /* its last result ... */
     int version_seen;                   /* ... once there is one */
+    store_walhdr_t wal;                 /* drv->wal_index: the watch */
 };
 
 struct csc_store_t {

@@ -20,6 +20,7 @@
 #include "base/csc_log.h"
 #include "store/csc_store.h"
 #include "store/csc_store_cache.h"
+#include "store/csc_store_internal.h"
 #include "store/csc_store_driver.h"
 #include "store/csc_store_schema.h"
 #include "tap.h"
@@ -701,6 +702,54 @@ static void test_cache_coherence(csc_store_t *st)
     csc_store_disconnect(tool);
 }
 
+/* The WAL-index watch (csc_store_walhdr.c) lets a read skip PRAGMA
+ * data_version while the header is as before.  Its premise: the header
+ * moves with every commit of anyone, also across a checkpoint that
+ * restarts the WAL; and through the store, a change made by another
+ * process between two reads served by the watch is seen by the next. */
+static void test_wal_watch(csc_store_t *st)
+{
+    csc_credential_t *c = make_cred("walw", "hana");
+    csc_credential_t *g = NULL;
+    store_walhdr_t w;
+    unsigned char h1[STORE_WALHDR_LEN], h2[STORE_WALHDR_LEN];
+    int i, seen = 0, moved = 0, status;
+    pid_t pid;
+
+    is_int(csc_store_insert(st, c, pool), APR_SUCCESS, "watch: insert");
+    memset(&w, 0, sizeof(w));
+    store_walhdr_open(&w, db_path("csc.db"), pool);
+    ok(w.open && store_walhdr_read(&w, h1) && store_walhdr_read(&w, h2)
+       && !memcmp(h1, h2, sizeof(h1)),
+       "the header reads consistent, and stays put without a commit");
+    for (i = 0; i < 40; i++) {
+        char *sql = apr_psprintf(pool, "UPDATE csc_credential SET "
+                                 "description = 'v%d' WHERE id = 'walw'", i);
+        /* reads with no commit between them: the watch serves */
+        csc_store_get(st, "walw", &g, pool);
+        csc_store_get(st, "walw", &g, pool);
+        csc_store_get(st, "walw", &g, pool);
+        store_walhdr_read(&w, h1);
+        if (i % 8 == 7) {
+            /* another process checkpoints: the next write restarts the
+             * WAL with new salts */
+            raw_exec("csc.db", "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        pid = fork();
+        if (pid == 0) {
+            _exit(raw_exec("csc.db", sql) == 0 ? 0 : 1);
+        }
+        waitpid(pid, &status, 0);
+        moved += store_walhdr_read(&w, h2) && memcmp(h1, h2, sizeof(h1));
+        csc_store_get(st, "walw", &g, pool);
+        seen += g && !strcmp(g->description, apr_psprintf(pool, "v%d", i));
+    }
+    is_int(moved, 40, "every commit by another process moved the header");
+    is_int(seen, 40, "every change by another process was seen by the "
+           "next read after reads the watch served");
+    csc_store_delete(st, "walw", pool);
+}
+
 /* The cache's own rules, below the store. */
 static void test_cache_unit(void)
 {
@@ -1203,6 +1252,7 @@ int main(void)
         test_visibility(st);
         test_cache_unit();
         test_cache_coherence(st);
+        test_wal_watch(st);
         test_schema_change(st);
     }
     test_processes(st);
