@@ -287,8 +287,11 @@ for my $m (@mpms) {
             my $fc = median(@{ $f->{cpu_req} || [] });
             $o{cpu_ratio} = $fc / $o{server_cpu_us_per_request} if $fc;
         }
+        # pgsql is the event MPM with its state elsewhere and runs no f:
+        # event's static file is its floor
+        my $fs = $f || ($m eq 'pgsql' && $res{event}{f});
         my $ov = overhead($m, $rd, $o{server_cpu_us_per_signature},
-                          $f && median(@{ $f->{cpu_req} || [] }));
+                          $fs && median(@{ $fs->{cpu_req} || [] }));
         $o{overhead} = $ov if $ov;
         $out_mpm{$m}{scenarios}{$sc} = \%o;
     }
