@@ -20,6 +20,8 @@
  * close by everyone, or a careless admin) would never change again: a
  * descriptor whose file has no name any more counts as doubt. */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,13 +46,22 @@ static apr_status_t walhdr_cleanup(void *data)
 
 void store_walhdr_open(store_walhdr_t *w, const char *db_path, apr_pool_t *cp)
 {
+    char *real;
     int fd;
 
     if (w->open || w->tried) {
         return;
     }
     w->tried = 1;
-    fd = open(apr_pstrcat(cp, db_path, "-shm", NULL), O_RDONLY | O_CLOEXEC);
+    /* SQLite names its -shm after the database's real path (symbolic
+     * links followed); a -shm beside a link, or a relative name read from
+     * another directory, could be a stale file that never changes */
+    real = realpath(db_path, NULL);
+    if (!real) {
+        return;
+    }
+    fd = open(apr_pstrcat(cp, real, "-shm", NULL), O_RDONLY | O_CLOEXEC);
+    free(real);
     if (fd < 0) {
         return;     /* data_version every time, as without the watch */
     }

@@ -747,6 +747,34 @@ static void test_wal_watch(csc_store_t *st)
     is_int(moved, 40, "every commit by another process moved the header");
     is_int(seen, 40, "every change by another process was seen by the "
            "next read after reads the watch served");
+
+    /* opened through a symbolic link beside a stale -shm that looks
+     * valid and never changes: the watch must follow SQLite to the real
+     * file's -shm, or the change below would go unseen */
+    {
+        unsigned char fake[2 * STORE_WALHDR_LEN];
+        csc_store_t *via;
+        FILE *fp;
+
+        memset(fake, 0x5a, sizeof(fake));
+        fake[12] = fake[STORE_WALHDR_LEN + 12] = 1;
+        ok(symlink(db_path("csc.db"), db_path("link.db")) == 0
+           && (fp = fopen(db_path("link.db-shm"), "wb")) != NULL
+           && fwrite(fake, 1, sizeof(fake), fp) == sizeof(fake)
+           && fclose(fp) == 0, "a link and a stale -shm beside it");
+        via = open_store("link.db");
+        for (i = 0; i < 3; i++) {
+            csc_store_get(via, "walw", &g, pool);
+        }
+        raw_exec("csc.db", "UPDATE csc_credential SET description = "
+                 "'via-link' WHERE id = 'walw'");
+        csc_store_get(via, "walw", &g, pool);
+        is_field(g ? g->description : NULL, "via-link",
+                 "through a link: the change is seen at once");
+        csc_store_disconnect(via);
+        unlink(db_path("link.db-shm"));
+        unlink(db_path("link.db"));
+    }
     csc_store_delete(st, "walw", pool);
 }
 
