@@ -714,11 +714,13 @@ static void test_wal_watch(csc_store_t *st)
     store_walhdr_t w;
     unsigned char h1[STORE_WALHDR_LEN], h2[STORE_WALHDR_LEN];
     int i, seen = 0, moved = 0, status;
+    apr_pool_t *wp;             /* w's descriptor lives no longer than w */
     pid_t pid;
 
     is_int(csc_store_insert(st, c, pool), APR_SUCCESS, "watch: insert");
     memset(&w, 0, sizeof(w));
-    store_walhdr_open(&w, db_path("csc.db"), pool);
+    apr_pool_create(&wp, pool);
+    store_walhdr_open(&w, db_path("csc.db"), wp);
     ok(w.open && store_walhdr_read(&w, h1) && store_walhdr_read(&w, h2)
        && !memcmp(h1, h2, sizeof(h1)),
        "the header reads consistent, and stays put without a commit");
@@ -776,6 +778,7 @@ static void test_wal_watch(csc_store_t *st)
         unlink(db_path("link.db"));
     }
     csc_store_delete(st, "walw", pool);
+    apr_pool_destroy(wp);
 }
 
 /* The cache's own rules, below the store. */
