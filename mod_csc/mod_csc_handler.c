@@ -130,7 +130,12 @@ static int set_header(void *data, const char *key, const char *value)
     return 1;
 }
 
-static int send_response(request_rec *r, const csc_response_t *resp)
+/* body_ok: the request body was read (or discarded) without an error.
+ * After an error httpd's input filters have queued their own answer,
+ * which replaces a response still in the buffer but not one already
+ * sent. */
+static int send_response(request_rec *r, const csc_response_t *resp,
+                         int body_ok)
 {
     r->status = resp->status;
     apr_table_do(set_header, r, resp->headers, NULL);
@@ -163,7 +168,9 @@ static int send_response(request_rec *r, const csc_response_t *resp)
          * request would go back through the listener thread (9 system
          * calls and two thread wake-ups).  Static files are written by
          * their handler in the same way. */
-        ap_rflush(r);
+        if (body_ok) {
+            ap_rflush(r);
+        }
     }
     return OK;
 }
@@ -186,9 +193,9 @@ int mod_csc_handler(request_rec *r)
     req.body = "";
     if (csc_request_route(cfg->core, r->uri, &req) != 0) {
         /* not an API path: answered without reading the body */
-        ap_discard_request_body(r);
+        int discarded = ap_discard_request_body(r) == OK;
         csc_serve(mod_csc_service, cfg->core, &req, &resp);
-        return send_response(r, &resp);
+        return send_response(r, &resp, discarded);
     }
     apr_table_setn(r->notes, "csc-method", req.method);
     req.body_unreadable =
@@ -216,5 +223,6 @@ int mod_csc_handler(request_rec *r)
     log.level = ap_get_request_module_loglevel(r, APLOG_MODULE_INDEX);
     req.log = &log;
     csc_serve(mod_csc_service, cfg->core, &req, &resp);
-    return send_response(r, &resp);
+    return send_response(r, &resp,
+                         !req.body_unreadable && !req.body_too_large);
 }
