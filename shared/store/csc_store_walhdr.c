@@ -54,10 +54,11 @@ void store_walhdr_open(store_walhdr_t *w, const char *db_path, apr_pool_t *cp)
     }
     w->tried = 1;
     /* SQLite names its -shm after the database's real path (symbolic
-     * links followed); a -shm beside a link, or a relative name read from
-     * another directory, could be a stale file that never changes */
-    real = realpath(db_path, NULL);
-    if (!real) {
+     * links followed), made absolute against the working directory it
+     * had when it opened the file; a -shm beside a link, or a relative
+     * name resolved against a directory changed since, could be a stale
+     * file that never changes.  Relative names are not watched. */
+    if (db_path[0] != '/' || !(real = realpath(db_path, NULL))) {
         return;
     }
     fd = open(apr_pstrcat(cp, real, "-shm", NULL), O_RDONLY | O_CLOEXEC);

@@ -724,6 +724,22 @@ static void test_wal_watch(csc_store_t *st)
     ok(w.open && store_walhdr_read(&w, h1) && store_walhdr_read(&w, h2)
        && !memcmp(h1, h2, sizeof(h1)),
        "the header reads consistent, and stays put without a commit");
+    {
+        /* a relative name could resolve elsewhere than where SQLite
+         * resolved it: not watched */
+        store_walhdr_t rel;
+        char *cwd = getcwd(NULL, 0);
+
+        memset(&rel, 0, sizeof(rel));
+        ok(cwd && chdir(tmpdir) == 0, "into the store's directory");
+        store_walhdr_open(&rel, "csc.db", wp);
+        ok(!rel.open && rel.tried && !store_walhdr_read(&rel, h2),
+           "a relative store name: no watch, every look asks SQLite");
+        if (cwd && chdir(cwd) != 0) {
+            ok(0, "back to the working directory");
+        }
+        free(cwd);
+    }
     for (i = 0; i < 40; i++) {
         char *sql = apr_psprintf(pool, "UPDATE csc_credential SET "
                                  "description = 'v%d' WHERE id = 'walw'", i);
