@@ -79,6 +79,22 @@ static const csc_method_t *find_method(const csc_env_t *env,
     return NULL;
 }
 
+csc_wait_e csc_api_wait(const csc_request_t *req)
+{
+    const csc_method_t *m;
+
+    if (req->body_too_large) {
+        return CSC_WAIT_NONE;   /* refused before the caller or the body is
+                                 * looked at */
+    }
+    for (m = csc_methods; m->name; m++) {
+        if (!strcmp(m->name, req->method)) {
+            return m->wait;
+        }
+    }
+    return CSC_WAIT_NONE;
+}
+
 static int media_type_is_json(const char *ct)
 {
     apr_size_t n = strcspn(ct, "; \t");

@@ -24,6 +24,9 @@ typedef struct csc_env_t {
 int csc_api_route(const char *base, const char *path, int *version,
                   const char **method, apr_pool_t *p);
 
+/* csc_request_wait for versions 1 and 2. */
+csc_wait_e csc_api_wait(const csc_request_t *req);
+
 /* Runs the request and fills resp (always a complete HTTP answer). */
 void csc_handle(const csc_env_t *env, const csc_request_t *req,
                 csc_response_t *resp);

@@ -33,6 +33,7 @@ typedef struct csc_method_t {
     csc_method_fn *fn;
     /* advertised in info.methods only when this says so (NULL: always) */
     int (*available)(const csc_env_t *env);
+    csc_wait_e wait;        /* csc_request_wait */
 } csc_method_t;
 
 /* The method table, terminated by a NULL name. */

@@ -344,6 +344,14 @@ int csc_request_route(const csc_cfg_t *cfg, const char *path,
     return 0;
 }
 
+csc_wait_e csc_request_wait(const csc_request_t *req)
+{
+    if (!req->method || req->body_unreadable) {
+        return CSC_WAIT_NONE;
+    }
+    return req->version == 0 ? csc_oauth2_wait(req) : csc_api_wait(req);
+}
+
 void csc_serve(const csc_service_t *svc, const csc_cfg_t *cfg,
                const csc_request_t *req, csc_response_t *resp)
 {

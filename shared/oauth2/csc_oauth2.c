@@ -121,19 +121,33 @@ typedef struct {
     void (*fn)(csc_call_t *call);
     int get;                /* answers GET and HEAD (else POST only) */
     int post;
+    csc_wait_e wait;        /* csc_oauth2_wait */
 } endpoint_t;
 
 static const endpoint_t endpoints[] = {
-    {"oauth2/authorize", oauth2_authorize, 1, 1},
-    {"oauth2/pushed_authorize", oauth2_par, 0, 1},
-    {"oauth2/token", oauth2_token, 0, 1},
-    {"oauth2/revoke", oauth2_revoke, 0, 1},
-    {"revoke", oauth2_revoke, 0, 1},
-    {"oauth2/login", oauth2_login, 0, 1},
-    {"oauth2/consent", oauth2_consent, 0, 1},
-    {".well-known/oauth-authorization-server", oauth2_metadata, 1, 0},
-    {NULL, NULL, 0, 0}
+    {"oauth2/authorize", oauth2_authorize, 1, 1, CSC_WAIT_LONG},
+    {"oauth2/pushed_authorize", oauth2_par, 0, 1, CSC_WAIT_LONG},
+    {"oauth2/token", oauth2_token, 0, 1, CSC_WAIT_LONG},
+    {"oauth2/revoke", oauth2_revoke, 0, 1, CSC_WAIT_LONG},
+    {"revoke", oauth2_revoke, 0, 1, CSC_WAIT_LONG},
+    {"oauth2/login", oauth2_login, 0, 1, CSC_WAIT_LONG},
+    {"oauth2/consent", oauth2_consent, 0, 1, CSC_WAIT_LONG},
+    {".well-known/oauth-authorization-server", oauth2_metadata, 1, 0,
+     CSC_WAIT_NONE},
+    {NULL, NULL, 0, 0, CSC_WAIT_NONE}
 };
+
+csc_wait_e csc_oauth2_wait(const csc_request_t *req)
+{
+    const endpoint_t *e;
+
+    for (e = endpoints; e->name; e++) {
+        if (!strcmp(e->name, req->method)) {
+            return e->wait;
+        }
+    }
+    return CSC_WAIT_NONE;
+}
 
 void csc_oauth2_handle(const csc_env_t *env, const csc_request_t *req,
                        csc_response_t *resp)

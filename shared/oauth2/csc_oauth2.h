@@ -18,6 +18,10 @@ int csc_oauth2_enabled(const csc_cfg_t *cfg);
  * the request's origin followed by the base path. */
 const char *csc_oauth2_issuer(const csc_cfg_t *cfg, const csc_request_t *req);
 
+/* csc_request_wait for version 0: the metadata and an endpoint that
+ * does not exist wait for nothing, the rest long. */
+csc_wait_e csc_oauth2_wait(const csc_request_t *req);
+
 /* Answers a request routed to version 0. */
 void csc_oauth2_handle(const csc_env_t *env, const csc_request_t *req,
                        csc_response_t *resp);

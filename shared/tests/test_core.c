@@ -251,6 +251,67 @@ static void test_cfg_merge(void)
                             pool) != NULL, "bad duration refused");
 }
 
+/* Where a binding with an event loop may run each request: only what
+ * the configuration answers waits for nothing, only signatures and
+ * store or state reads wait briefly, and every password, PIN, OTP and
+ * OAuth 2.0 request counts as long. */
+static void test_request_wait(void)
+{
+    static const struct {
+        const char *path;
+        csc_wait_e wait;
+    } cases[] = {
+        {"/csc/v3/info", CSC_WAIT_NONE},
+        {"/csc/v1/info", CSC_WAIT_NONE},
+        {"/csc/v2/info", CSC_WAIT_NONE},
+        {"/csc/v1/no/such/method", CSC_WAIT_NONE},
+        {"/csc/.well-known/oauth-authorization-server", CSC_WAIT_NONE},
+        {"/csc/oauth2/nothing", CSC_WAIT_NONE},
+        {"/csc/v1/signatures/signHash", CSC_WAIT_BRIEF},
+        {"/csc/v2/signatures/signHash", CSC_WAIT_BRIEF},
+        {"/csc/v1/credentials/list", CSC_WAIT_BRIEF},
+        {"/csc/v2/credentials/info", CSC_WAIT_BRIEF},
+        {"/csc/v1/credentials/extendTransaction", CSC_WAIT_BRIEF},
+        {"/csc/v2/auth/revoke", CSC_WAIT_BRIEF},
+        {"/csc/v1/auth/login", CSC_WAIT_LONG},
+        {"/csc/v2/auth/login", CSC_WAIT_LONG},
+        {"/csc/v1/credentials/authorize", CSC_WAIT_LONG},
+        {"/csc/v2/credentials/authorize", CSC_WAIT_LONG},
+        {"/csc/v1/credentials/sendOTP", CSC_WAIT_LONG},
+        {"/csc/v2/credentials/getChallenge", CSC_WAIT_LONG},
+        {"/csc/oauth2/authorize", CSC_WAIT_LONG},
+        {"/csc/oauth2/pushed_authorize", CSC_WAIT_LONG},
+        {"/csc/oauth2/token", CSC_WAIT_LONG},
+        {"/csc/oauth2/login", CSC_WAIT_LONG},
+        {"/csc/oauth2/consent", CSC_WAIT_LONG},
+        {"/csc/oauth2/revoke", CSC_WAIT_LONG},
+        {"/csc/revoke", CSC_WAIT_LONG},
+    };
+    csc_cfg_t *c = csc_cfg_create(pool);
+    csc_request_t req;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&req, 0, sizeof(req));
+        req.pool = pool;
+        csc_request_route(c, cases[i].path, &req);
+        is_int(csc_request_wait(&req), cases[i].wait, cases[i].path);
+    }
+    csc_request_route(c, "/csc/v1/signatures/signHash", &req);
+    req.body_too_large = 1;
+    is_int(csc_request_wait(&req), CSC_WAIT_NONE,
+           "signHash with a body over the limit waits for nothing");
+    req.body_too_large = 0;
+    req.body_unreadable = 1;
+    is_int(csc_request_wait(&req), CSC_WAIT_NONE,
+           "signHash with an unreadable body waits for nothing");
+    csc_request_route(c, "/csc/oauth2/token", &req);
+    req.body_unreadable = 0;
+    req.body_too_large = 1;
+    is_int(csc_request_wait(&req), CSC_WAIT_LONG,
+           "a token request over the limit still counts as long");
+}
+
 /* What csc_serve answers before the methods run: the same for every
  * binding, so none has to word these errors itself. */
 static void test_serve_edges(void)
@@ -908,6 +969,7 @@ int main(void)
     test_cfg_merge();
     test_cfg_set();
     test_serve_edges();
+    test_request_wait();
     test_tokens();
     test_paging(dir);
     test_extend_full(dir);

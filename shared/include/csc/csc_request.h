@@ -49,6 +49,20 @@ typedef struct csc_request_t {
     const struct csc_log_t *log;
 } csc_request_t;
 
+/* What answering a request may wait for (csc_request_wait), so that a
+ * binding with an event loop can choose where to run it. */
+typedef enum {
+    CSC_WAIT_NONE,    /* nothing: the answer comes from the configuration
+                       * (info, the OAuth 2.0 metadata, a path or method
+                       * not served, a body over the limit or unreadable) */
+    CSC_WAIT_BRIEF,   /* the credential store, the shared state and the
+                       * key: as brief as they are (local files and a
+                       * local token are; a network HSM, a remote
+                       * database may not be) */
+    CSC_WAIT_LONG     /* a password or PIN hash (PBKDF2, bcrypt), the OTP
+                       * delivery, the OAuth 2.0 endpoints and pages */
+} csc_wait_e;
+
 /* The longest credential ID a log note carries. */
 #define CSC_NOTE_MAX 128
 

@@ -102,6 +102,10 @@ void csc_service_child_init(csc_service_t *svc, apr_pool_t *pchild);
 int csc_request_route(const csc_cfg_t *cfg, const char *path,
                       csc_request_t *req);
 
+/* After csc_request_route (and with the body's flags set): what
+ * csc_serve will wait for to answer req (csc_wait_e). */
+csc_wait_e csc_request_wait(const csc_request_t *req);
+
 /* Answers the request: always a complete HTTP answer in *resp (its
  * headers table is made here).  svc may be NULL when start failed; the
  * answer is then 503. */
