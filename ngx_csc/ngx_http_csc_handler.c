@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The content handler of a csc_api location.  On the event loop it turns
- * the nginx request into the core's csc_request_t and reads the body; the
- * core's work, which blocks (PBKDF2 PIN checks, the HSM, the store, the
- * state lock, the OTP delivery command), runs in a thread of the
- * location's thread pool; back on the loop the answer is written.  The
+ * the nginx request into the core's csc_request_t and reads the body.
+ * The core's work that can block (PBKDF2 PIN checks, the HSM, the store,
+ * the state lock, the OTP delivery command) runs in a thread of the
+ * location's thread pool, and back on the loop the answer is written;
+ * what the core answers from the configuration alone (info, the OAuth 2.0
+ * metadata, refusals before any work) is answered on the loop, and with
+ * "csc_thread_pool NAME slow" so is the work that waits only briefly on
+ * local files and a local token (signatures, credential lists).  The
  * thread sees only APR and core objects: every nginx call stays on the
  * loop. */
 #include <apr_strings.h>
@@ -248,6 +252,22 @@ static void post_task(ngx_http_request_t *r, task_ctx *tc)
     r->aio = 1;
 }
 
+/* Hands to a thread what waits as long as the location's pool takes
+ * (csc_thread_pool), and answers the rest on the loop, which saves the
+ * two thread switches. */
+static void dispatch(ngx_http_request_t *r, task_ctx *tc)
+{
+    if ((ngx_uint_t)csc_request_wait(&tc->req) >= tc->lcf->pool_from) {
+        post_task(r, tc);
+        return;
+    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "csc: %s on the event loop",
+                   tc->req.method ? tc->req.method : "-");
+    csc_serve(tc->svc, tc->lcf->core, &tc->req, &tc->resp);
+    ngx_http_finalize_request(r, send_response(r, tc));
+}
+
 /* The whole body, NUL-terminated, in the request's APR pool: from memory
  * or, past client_body_buffer_size, from nginx's temporary file. */
 static void body_read(ngx_http_request_t *r)
@@ -297,7 +317,7 @@ static void body_read(ngx_http_request_t *r)
         }
     }
     ((char *)tc->req.body)[tc->req.body_unreadable ? 0 : len] = '\0';
-    post_task(r, tc);
+    dispatch(r, tc);
 }
 
 static const char *cookies(apr_pool_t *p, ngx_http_request_t *r)
@@ -419,7 +439,7 @@ ngx_int_t ngx_http_csc_handler(ngx_http_request_t *r)
         r->keepalive = 0;
         tc->req.body_too_large = 1;
         r->main->count++;
-        post_task(r, tc);
+        dispatch(r, tc);
         return NGX_DONE;
     }
     r->request_body_in_single_buf = 1;

@@ -15,6 +15,29 @@ static char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
 static ngx_int_t postconfiguration(ngx_conf_t *cf);
 static ngx_int_t init_module(ngx_cycle_t *cycle);
 static ngx_int_t init_process(ngx_cycle_t *cycle);
+/* csc_thread_pool NAME [slow] */
+static char *set_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_csc_loc_conf_t *lcf = conf;
+    ngx_str_t *value = cf->args->elts;
+
+    (void)cmd;
+    if (lcf->thread_pool_name.data) {
+        return "is duplicate";
+    }
+    lcf->thread_pool_name = value[1];
+    lcf->pool_from = CSC_WAIT_BRIEF;
+    if (cf->args->nelts == 3) {
+        if (value[2].len != 4 || ngx_strncmp(value[2].data, "slow", 4)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "csc_thread_pool: "
+                               "\"%V\" is not \"slow\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+        lcf->pool_from = CSC_WAIT_LONG;
+    }
+    return NGX_CONF_OK;
+}
+
 static char *set_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *set_core(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *set_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -50,9 +73,8 @@ static ngx_command_t commands[] = {
       offsetof(ngx_http_csc_loc_conf_t, external_user), NULL },
     { ngx_string("csc_thread_pool"),
       NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF
-          | NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot, NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_csc_loc_conf_t, thread_pool_name), NULL },
+          | NGX_CONF_TAKE12,
+      set_thread_pool, NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
     CORE("csc_base_path", "base_path", NGX_CONF_TAKE1),
     CORE("csc_service_name", "name", NGX_CONF_TAKE1),
     CORE("csc_service_logo", "logo", NGX_CONF_TAKE1),
@@ -194,6 +216,7 @@ static void *create_loc_conf(ngx_conf_t *cf)
     lcf->core = csc_cfg_create(main_conf(cf)->pool);
     lcf->api = NGX_CONF_UNSET;
     lcf->external_user = NGX_CONF_UNSET_PTR;
+    lcf->pool_from = NGX_CONF_UNSET_UINT;
     return lcf;
 }
 
@@ -209,8 +232,12 @@ static char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->user_file, prev->user_file, "");
     ngx_conf_merge_ptr_value(conf->external_user, prev->external_user,
                              NULL);
+    /* the name and "slow" are one setting: both are set, or both
+     * inherited */
     ngx_conf_merge_str_value(conf->thread_pool_name, prev->thread_pool_name,
                              "default");
+    ngx_conf_merge_uint_value(conf->pool_from, prev->pool_from,
+                              CSC_WAIT_BRIEF);
     if (conf->api) {
         /* ngx_thread_pool_add declares the pool (the "default" one is
          * made on demand; any other needs a thread_pool line) */

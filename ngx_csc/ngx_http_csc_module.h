@@ -39,6 +39,10 @@ typedef struct {
     ngx_http_complex_value_t *external_user;   /* csc_external_user */
     ngx_thread_pool_t *thread_pool;
     ngx_str_t thread_pool_name;  /* csc_thread_pool (default "default") */
+    ngx_uint_t pool_from;        /* the requests that wait this long
+                                  * (csc_wait_e) or longer go to the pool,
+                                  * the rest run on the event loop;
+                                  * "slow": CSC_WAIT_LONG */
 } ngx_http_csc_loc_conf_t;
 
 /* What a request leaves for the log variables ($csc_method, ...), and

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # What only nginx can get wrong: bodies in temporary files and slow
 # clients, the event loop kept free while threads block, reloads under
-# load, `nginx -t` beside a live server, htpasswd schemes, and nginx's own
-# errors in the CSC shape.  Run by t/nginx/run.sh only.
+# load, `nginx -t` beside a live server, htpasswd schemes, nginx's own
+# errors in the CSC shape, and which requests run on the event loop
+# (csc_thread_pool NAME [slow]).  Run by t/nginx/run.sh only.
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test qw(plan ok);
@@ -15,7 +16,7 @@ use Digest::SHA ();
 use lib 't/lib';
 use CSC::Test;
 
-plan tests => 32;
+plan tests => 47;
 
 my $logs = Apache::Test::vars('t_logs');
 my $root = Apache::Test::vars('serverroot');
@@ -206,3 +207,129 @@ ok t_true($access =~ m{"POST /csc/v1/signatures/signHash HTTP/1\.1" 200 pid=\d+ 
           'a signature logged with method, user and credential', substr($access, -400));
 ok t_true($access =~ m{"POST /csc/v1/signatures/signHash HTTP/1\.1" 400 pid=\d+ csc=signatures/signHash user=frank cred=frank-p256 err=invalid_request},
           'a refusal logged with its error code', substr($access, -400));
+
+# --- where requests run: a private nginx with one worker whose pool has
+# one thread.  A hung OTP delivery holds that thread for 10 s.  What waits
+# for nothing (info) is answered on the event loop meanwhile, and so,
+# under "csc_thread_pool one slow", are signatures and credential lists;
+# everything else waits for the thread, which shows that it was busy.
+my $dir = "$logs/loop";
+mkdir $dir;
+my ($module) = slurp("$logs/nginx.conf") =~ /^load_module "([^"]+)";/m;
+my $lport = do {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1) or die $!;
+    $s->sockport;
+};
+sub loop_conf {
+    my ($fast_pool) = @_;
+    my $loc = sub {
+        my ($path, $extra) = @_;
+        return "        location $path {\n"
+            . "            csc_api;\n"
+            . "            csc_base_path $path;\n"
+            . "            csc_credential_store \"sqlite3:$root/fixtures/main.db\";\n"
+            . "            csc_auth_basic_user_file \"$root/fixtures/htpasswd-nginx\";\n"
+            . "            csc_otp_delivery \"command:$root/bin/otp-hang\";\n"
+            . "            $extra\n"
+            . "        }\n";
+    };
+    return join "\n",
+        qq(load_module "$module";),
+        'worker_processes 1;',
+        'env SOFTHSM2_CONF;',
+        qq(pid "$dir/nginx.pid";),
+        qq(error_log "$dir/error_log" info;),
+        'thread_pool one threads=1;',
+        'events { worker_connections 64; }',
+        'http {',
+        (map { qq(    ${_}_temp_path "$dir/$_";) } qw(client_body proxy fastcgi uwsgi scgi)),
+        '    access_log off;',
+        qq(    csc_state_file "$dir/csc-state";),
+        '    csc_pkcs11_module /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so;',
+        qq(    csc_pkcs11_pin "file:$root/fixtures/token.pin";),
+        '    csc_thread_pool one;',
+        '    server {',
+        "        listen 127.0.0.1:$lport;",
+        $loc->('/csc', '') . $loc->('/fast/csc', "csc_thread_pool $fast_pool;"),
+        '    }',
+        '}', '';
+}
+sub write_file { my ($f, $t) = @_; open my $fh, '>', $f or die "$f: $!"; print $fh $t; close $fh }
+my $nginx_t = sub {
+    write_file("$dir/nginx.conf", loop_conf($_[0]));
+    my $o = `/usr/sbin/nginx -t -p '$dir' -e '$dir/nginx-t.log' -c '$dir/nginx.conf' 2>&1`;
+    return ($? >> 8, $o);
+};
+my ($st, $o) = $nginx_t->('one fast');
+ok t_true($st != 0 && $o =~ /csc_thread_pool: "fast" is not "slow"/,
+          'nginx -t refuses a second word other than slow', $o);
+($st, $o) = $nginx_t->('one slow');
+ok t_cmp($st, 0, 'nginx -t passes csc_thread_pool one slow') or print STDERR "# $o\n";
+system('/usr/sbin/nginx', '-p', $dir, '-e', "$dir/error_log", '-c', "$dir/nginx.conf") == 0
+    or die "the private nginx did not start";
+my $lbase = "http://127.0.0.1:$lport";
+my $up = 0;
+for (1 .. 50) { my ($rr) = csc_call('v1', 'info', {}, prefix => "$lbase/csc"); $up = $rr->code == 200 and last; sleep 0.1 }
+ok t_cmp($up, 1, 'the private nginx answers');
+my $ltok = login('v1', 'frank', 'frank-secret', prefix => "$lbase/csc");
+my $etok = login('v1', 'erin', 'erin-secret', prefix => "$lbase/csc");
+my ($ar, $aj) = csc_call('v1', 'credentials/authorize', {credentialID => 'frank-p256', numSignatures => 2},
+                         token => $ltok, prefix => "$lbase/fast/csc");
+my $lsad = $aj->{SAD} // '';
+chomp(my $lmaster = slurp("$dir/nginx.pid"));
+my ($lworker) = map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $lmaster`;
+sub later {          # later(CODE): runs CODE in a child; "code time" comes back
+    my ($code) = @_;
+    pipe(my $rd, my $wr) or die;
+    my $pid = fork // die;
+    if (!$pid) {
+        close $rd;
+        Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+        my $c = $code->();
+        syswrite $wr, sprintf("%s %.3f\n", $c, time);
+        POSIX::_exit(0);
+    }
+    close $wr;
+    return [$pid, $rd];
+}
+sub collect { my ($k) = @_; my $line = readline($k->[1]) // '0 0'; waitpid $k->[0], 0; return [split ' ', $line] }
+my $hang = later(sub { (csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'},
+                                 token => $etok, prefix => "$lbase/csc"))[0]->code });
+my $held = 0;
+for (1 .. 50) {
+    $held = grep { /^\s*\d+\s+$lworker\s+(sleep 120|.*otp-hang)/ } `ps -eo pid=,ppid=,args=`;
+    last if $held;
+    sleep 0.1;
+}
+my $held_at = time;
+ok t_cmp($held ? 1 : 0, 1, "the OTP delivery holds the pool's only thread");
+Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
+my ($ir) = csc_call('v1', 'info', {}, prefix => "$lbase/csc");
+my $info_at = time;
+my ($sr, $sj) = csc_call('v1', 'signatures/signHash', {credentialID => 'frank-p256', SAD => $lsad,
+    signAlgo => '1.2.840.10045.4.3.2', hash => [digest()]}, token => $ltok, prefix => "$lbase/fast/csc");
+my $sign_at = time;
+my ($lr, $lj) = csc_call('v2', 'credentials/list', {}, token => $ltok, prefix => "$lbase/fast/csc");
+my $list_at = time;
+my $queued_list = later(sub { (csc_call('v2', 'credentials/list', {}, token => $ltok,
+                                        prefix => "$lbase/csc"))[0]->code });
+my $queued_pin = later(sub { (csc_call('v1', 'credentials/authorize',
+    {credentialID => 'frank-p256', numSignatures => 1}, token => $ltok, prefix => "$lbase/fast/csc"))[0]->code });
+my ($hung, $ql, $qp) = (collect($hang), collect($queued_list), collect($queued_pin));
+ok t_cmp($hung->[0], 503, 'the hung delivery ends in a JSON 503');
+ok t_cmp($ir->code, 200, 'info meanwhile: 200');
+# the delivery holds the thread for its timeout, 10 s: what came back
+# within 5 s did not wait for it, what came back after 8 s did
+ok t_op($info_at - $held_at, '<', 5, 'answered on the event loop, not after the thread');
+ok t_cmp($sr->code . ' ' . scalar @{$sj->{signatures} // []}, '200 1', 'a signature under "slow" meanwhile');
+ok t_op($sign_at - $held_at, '<', 5, 'answered on the event loop too');
+ok t_cmp($lr->code, 200, 'a credential list under "slow" meanwhile');
+ok t_op($list_at - $held_at, '<', 5, 'on the event loop as well');
+ok t_cmp($ql->[0], 200, 'a credential list where the pool takes every wait');
+ok t_op($ql->[1] - $held_at, '>', 8, 'answered only when the thread was free');
+ok t_cmp($qp->[0] . ' ' . ($qp->[1] - $held_at > 8 ? 'after' : 'before'), '200 after',
+         'an authorization (a PIN or OTP check) goes to the pool even under "slow"');
+kill 'QUIT', $lmaster;
+for (1 .. 100) { last unless kill 0, $lmaster; sleep 0.1 }
+my $lerr = slurp("$dir/error_log");
+ok t_unlike($lerr, qr/\[(alert|crit|emerg)\]|open socket/, "the private nginx's log has no alert");
