@@ -3,7 +3,8 @@
 # mod_csc benchmark: signing throughput and latency through the module, as
 # ratios to the raw rate of the same keys measured in the same run.
 #
-#   bench/run.sh [--smoke] [--mpm event|prefork|nginx|pgsql|both|all]
+#   bench/run.sh [--smoke]
+#                [--mpm event|prefork|nginx|nginx-loop|pgsql|both|all]
 #                [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
 #                [--mem-key ec|rsa] [--connections N] [--wrk-cpus N]
@@ -15,7 +16,9 @@
 # (bench/rawsign.c) and drives every scenario with wrk.  "nginx" is run
 # like an MPM: Debian's nginx with ngx_http_csc_module and the same
 # location (bench/nginx.conf.in); the default runs it after event and
-# prefork whenever the module is built.  "pgsql" is the event MPM with the
+# prefork whenever the module is built, and then "nginx-loop": the same
+# nginx with csc_thread_pool csc slow (signatures on the event loop), for
+# scenarios a, b, b_file and f only.  "pgsql" is the event MPM with the
 # shared state in a private PostgreSQL 15 (t/pg.sh) on this machine, for
 # scenarios a, b and d only: beside event's rows, the price of sharing the
 # state between hosts; the default runs it when postgresql-15 is
@@ -58,9 +61,9 @@ while [ $# -gt 0 ]; do
         --mpm)
             [ $# -ge 2 ] || usage
             case $2 in
-                event|prefork|nginx|pgsql) mpms=$2 ;;
+                event|prefork|nginx|nginx-loop|pgsql) mpms=$2 ;;
                 both) mpms="event prefork" ;;
-                all) mpms="event prefork nginx pgsql" ;;
+                all) mpms="event prefork nginx nginx-loop pgsql" ;;
                 *) usage ;;
             esac
             shift ;;
@@ -220,7 +223,7 @@ if [ -f "$ngx_module" ]; then
 fi
 if [ "$mpms" = default ]; then
     mpms="event prefork"
-    [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx"
+    [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx nginx-loop"
     [ -x /usr/lib/postgresql/15/bin/initdb ] && mpms="$mpms pgsql"
 fi
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -380,6 +383,11 @@ sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
     "$bench/nginx.conf.in" > "$W/srv/nginx.conf"
+# nginx-loop: only password, PIN, OTP and OAuth 2.0 work in the pool
+sed -e 's|^\( *csc_thread_pool csc\);|\1 slow;|' "$W/srv/nginx.conf" \
+    > "$W/srv/nginx-loop.conf"
+grep -q 'csc_thread_pool csc slow;' "$W/srv/nginx-loop.conf" \
+    || die "bench/nginx.conf.in: no csc_thread_pool line for nginx-loop"
 chown -R "$buser" "$W/srv"
 conf=$W/srv/httpd.conf
 base=http://127.0.0.1:$port
@@ -405,9 +413,9 @@ start_httpd() {     # start_httpd MPM (or nginx)
     [ "$1" = pgsql ] && def=(-DPGSTATE)
     rm -f "$W/srv/run/httpd.pid"
     rm -f "$W/srv/logs/error_log"
-    if [ "$1" = nginx ]; then
+    if [ "$1" = nginx ] || [ "$1" = nginx-loop ]; then
         [ -f "$ngx_module" ] || die "nginx: $ngx_module is not built"
-        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/nginx.conf")
+        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/$1.conf")
         as_user "${envs[@]}" "${ngx[@]}" -t -q >"$W/httpd-t.log" 2>&1 \
             || { cat "$W/httpd-t.log" >&2; die "nginx configuration test failed"; }
         as_user "${envs[@]}" setsid "${pin_srv[@]}" "${ngx[@]}" >"$W/httpd-start.log" 2>&1 \
@@ -598,8 +606,16 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
 all_sel=$scenarios
 for mpm in $mpms; do
     stop_signal=WINCH
-    [ "$mpm" = nginx ] && stop_signal=QUIT
+    case $mpm in nginx*) stop_signal=QUIT ;; esac
     scenarios=$all_sel
+    if [ "$mpm" = nginx-loop ]; then
+        # what runs elsewhere than under nginx: signatures; f for the
+        # overhead's floor
+        scenarios=""
+        for sc in $all_sel; do
+            case " a b b_file f " in *" $sc "*) scenarios="$scenarios $sc" ;; esac
+        done
+    fi
     if [ "$mpm" = pgsql ]; then
         # the scenarios whose state work differs: login, authorize + sign
         scenarios=""
@@ -631,7 +647,7 @@ for mpm in $mpms; do
     [ -n "$scenarios" ] && raw_set "$mpm" $(( reps + 1 ))
 
     # memory: RSS of the children around mem_requests signHash requests
-    if [ "$run_mem" = 1 ] && [ "$mpm" != pgsql ]; then
+    if [ "$run_mem" = 1 ] && [ "$mpm" != pgsql ] && [ "$mpm" != nginx-loop ]; then
         log "$mpm: memory run, $mem_requests signHash requests ($mem_key)"
         warm_requests=$(( mem_requests / 20 + 64 * 20 ))
         mem_budget=$warm_requests
