@@ -15,30 +15,9 @@ static char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
 static ngx_int_t postconfiguration(ngx_conf_t *cf);
 static ngx_int_t init_module(ngx_cycle_t *cycle);
 static ngx_int_t init_process(ngx_cycle_t *cycle);
-/* csc_thread_pool NAME [slow] */
-static char *set_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_csc_loc_conf_t *lcf = conf;
-    ngx_str_t *value = cf->args->elts;
-
-    (void)cmd;
-    if (lcf->thread_pool_name.data) {
-        return "is duplicate";
-    }
-    lcf->thread_pool_name = value[1];
-    lcf->pool_from = CSC_WAIT_BRIEF;
-    if (cf->args->nelts == 3) {
-        if (value[2].len != 4 || ngx_strncmp(value[2].data, "slow", 4)) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "csc_thread_pool: "
-                               "\"%V\" is not \"slow\"", &value[2]);
-            return NGX_CONF_ERROR;
-        }
-        lcf->pool_from = CSC_WAIT_LONG;
-    }
-    return NGX_CONF_OK;
-}
-
 static char *set_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *set_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+                             void *conf);
 static char *set_core(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *set_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *set_service(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
@@ -275,6 +254,29 @@ static char *set_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     prefix->server = ngx_http_conf_get_module_srv_conf(cf,
                                                        ngx_http_core_module);
     prefix->path = clcf->name;
+    return NGX_CONF_OK;
+}
+
+/* csc_thread_pool NAME [slow] */
+static char *set_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_csc_loc_conf_t *lcf = conf;
+    ngx_str_t *value = cf->args->elts;
+
+    (void)cmd;
+    if (lcf->thread_pool_name.data) {
+        return "is duplicate";
+    }
+    lcf->thread_pool_name = value[1];
+    lcf->pool_from = CSC_WAIT_BRIEF;
+    if (cf->args->nelts == 3) {
+        if (value[2].len != 4 || ngx_strncmp(value[2].data, "slow", 4)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "csc_thread_pool: "
+                               "\"%V\" is not \"slow\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+        lcf->pool_from = CSC_WAIT_LONG;
+    }
     return NGX_CONF_OK;
 }
 
