@@ -295,7 +295,7 @@ static void test_request_wait(void)
         memset(&req, 0, sizeof(req));
         req.pool = pool;
         csc_request_route(c, cases[i].path, &req);
-        is_int(csc_request_wait(&req), cases[i].wait, cases[i].path);
+        is_int(csc_request_wait(&req), cases[i].wait, "%s", cases[i].path);
     }
     csc_request_route(c, "/csc/v1/signatures/signHash", &req);
     req.body_too_large = 1;
