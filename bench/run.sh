@@ -604,24 +604,24 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
 }
 
 all_sel=$scenarios
+selected_of() {     # selected_of "a b ...": those of them that were selected
+    local sc
+    for sc in $all_sel; do
+        case " $1 " in *" $sc "*) printf ' %s' "$sc" ;; esac
+    done
+}
 for mpm in $mpms; do
     stop_signal=WINCH
     case $mpm in nginx*) stop_signal=QUIT ;; esac
-    scenarios=$all_sel
-    if [ "$mpm" = nginx-loop ]; then
-        # what runs elsewhere than under nginx: signatures; f for the
-        # overhead's floor
-        scenarios=""
-        for sc in $all_sel; do
-            case " a b b_file f " in *" $sc "*) scenarios="$scenarios $sc" ;; esac
-        done
-    fi
-    if [ "$mpm" = pgsql ]; then
+    case $mpm in
+        # the signatures are what moves from the pool to the loop; f is
+        # the overhead's floor
+        nginx-loop) scenarios=$(selected_of "a b b_file f") ;;
         # the scenarios whose state work differs: login, authorize + sign
-        scenarios=""
-        for sc in $all_sel; do
-            case " a b d " in *" $sc "*) scenarios="$scenarios $sc" ;; esac
-        done
+        pgsql) scenarios=$(selected_of "a b d") ;;
+        *) scenarios=$all_sel ;;
+    esac
+    if [ "$mpm" = pgsql ]; then
         [ -d "$pg_dir/data" ] || pg_start
     fi
     log "=== $mpm: server on $base and $tlsbase"
