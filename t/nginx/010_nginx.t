@@ -112,24 +112,28 @@ ok t_cmp(error_is($r, $j), $wrong, 'an unknown user gets the answer of a wrong p
 ok t_cmp($wrong, '400|authentication_error|An error occurred during authentication process',
          'which is the CSC authentication error');
 
-# --- the event loop stays free while threads block: two OTP deliveries
-# hang for 10 s (the command is killed then), and info answers meanwhile
-my $erin = login('v1', 'erin', 'erin-secret');
-pipe(my $rd, my $wr) or die;
-my @kids;
-for my $i (1 .. 2) {
+sub later {          # later(CODE): runs CODE in a child; "code time" comes back
+    my ($code) = @_;
+    pipe(my $rd, my $wr) or die;
     my $pid = fork // die;
     if (!$pid) {
         close $rd;
         Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
-        my ($rr) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
-                            prefix => '/cmdhang/csc');
-        syswrite $wr, sprintf("%s %.3f\n", $rr->code, time);
+        my $c = $code->();
+        syswrite $wr, sprintf("%s %.3f\n", $c, time);
         POSIX::_exit(0);
     }
-    push @kids, $pid;
+    close $wr;
+    return [$pid, $rd];
 }
-close $wr;
+sub collect { my ($k) = @_; my $line = readline($k->[1]) // '0 0'; waitpid $k->[0], 0; return [split ' ', $line] }
+# --- the event loop stays free while threads block: two OTP deliveries
+# hang for 10 s (the command is killed then), and info answers meanwhile
+my $erin = login('v1', 'erin', 'erin-secret');
+my @hangs = map {
+    later(sub { (csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin,
+                          prefix => '/cmdhang/csc'))[0]->code })
+} 1 .. 2;
 sleep 1;
 my @info;
 for (1 .. 8) {
@@ -137,8 +141,7 @@ for (1 .. 8) {
     my ($ir) = csc_call('v1', 'info', {});
     push @info, [$ir->code, time];
 }
-my @hung = map { [split] } <$rd>;
-waitpid $_, 0 for @kids;
+my @hung = map { collect($_) } @hangs;
 ok t_cmp(join(',', map { $_->[0] } @info), join(',', (200) x 8), 'eight info calls on fresh connections');
 my $first_hang_done = (sort { $a <=> $b } map { $_->[1] } @hung)[0] // 0;
 ok t_op($info[-1][1], '<', $first_hang_done, 'all answered while both deliveries still hung');
@@ -154,8 +157,8 @@ ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter SAD', 'and a s
 
 # --- a reload under load (no keep-alive): no request lost, the budget holds
 my $sad30 = sad_for(30);
-pipe($rd, $wr) or die;
-@kids = ();
+pipe(my $rd, my $wr) or die;
+my @kids;
 for my $c (1 .. 4) {
     my $pid = fork // die;
     if (!$pid) {
@@ -268,6 +271,15 @@ ok t_true($st != 0 && $o =~ /csc_thread_pool: "fast" is not "slow"/,
 ok t_cmp($st, 0, 'nginx -t passes csc_thread_pool one slow') or print STDERR "# $o\n";
 system('/usr/sbin/nginx', '-p', $dir, '-e', "$dir/error_log", '-c', "$dir/nginx.conf") == 0
     or die "the private nginx did not start";
+# a check that dies on the way must not leave it running (the parent
+# only: a child that exits must not stop it)
+my $test_pid = $$;
+END {
+    if ($$ == $test_pid && open my $pf, '<', "$dir/nginx.pid") {
+        chomp(my $p = <$pf> // '');
+        kill 'QUIT', $p if $p;
+    }
+}
 my $lbase = "http://127.0.0.1:$lport";
 my $up = 0;
 for (1 .. 50) { my ($rr) = csc_call('v1', 'info', {}, prefix => "$lbase/csc"); $up = $rr->code == 200 and last; sleep 0.1 }
@@ -279,21 +291,6 @@ my ($ar, $aj) = csc_call('v1', 'credentials/authorize', {credentialID => 'frank-
 my $lsad = $aj->{SAD} // '';
 chomp(my $lmaster = slurp("$dir/nginx.pid"));
 my ($lworker) = map { /(\d+)/ ? $1 : () } `ps -o pid= --ppid $lmaster`;
-sub later {          # later(CODE): runs CODE in a child; "code time" comes back
-    my ($code) = @_;
-    pipe(my $rd, my $wr) or die;
-    my $pid = fork // die;
-    if (!$pid) {
-        close $rd;
-        Apache::TestRequest::user_agent(reset => 1, keep_alive => 0);
-        my $c = $code->();
-        syswrite $wr, sprintf("%s %.3f\n", $c, time);
-        POSIX::_exit(0);
-    }
-    close $wr;
-    return [$pid, $rd];
-}
-sub collect { my ($k) = @_; my $line = readline($k->[1]) // '0 0'; waitpid $k->[0], 0; return [split ' ', $line] }
 my $hang = later(sub { (csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'},
                                  token => $etok, prefix => "$lbase/csc"))[0]->code });
 my $held = 0;
