@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Runs the Apache::Test suite against the module built in this tree, once
-# per MPM (event, then prefork).  Apache::Test refuses to run as root, so
-# when started as root the suite runs as the unprivileged user csc-test in a
-# copy of the tree that user owns.
+# per MPM (event, then prefork), in a copy of what it needs under
+# /var/tmp.  Apache::Test refuses to run as root, so when started as root
+# the suite runs as the unprivileged user csc-test, who owns the copy.
 #   t/run-tests.sh [MPM ...] [-- Apache::Test arguments, e.g. t/api/010_login.t]
 # MPM "nginx" runs the same API files against Debian's nginx with the
 # built ngx_http_csc_module instead (t/nginx/run.sh).  MPM "pgsql" runs
@@ -21,33 +21,35 @@ apxs=${APXS:-$(command -v apxs || command -v apxs2)}
 moddir=$($apxs -q LIBEXECDIR)
 [ -f "$top/mod_csc/.libs/mod_csc.so" ] || { echo "build the module first (make)" >&2; exit 2; }
 
+# The suite runs in a copy of what it needs, so that several runs (the
+# lanes of tools/test.sh) never share t/conf, t/logs or the fixtures.
 run_as=""
-tree=$top
-if [ "$(id -u)" = 0 ]; then
-    id csc-test >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin csc-test
-    tree=$(mktemp -d /var/tmp/mod_csc-t.XXXXXX)
-    # only what the suite needs: the built module and tool, t/, conf-examples/
-    mkdir -p "$tree/mod_csc" "$tree/tools"
-    cp -a "$top/mod_csc/.libs" "$tree/mod_csc/"
-    if [ -f "$top/ngx_csc/build/objs/ngx_http_csc_module.so" ]; then
-        mkdir -p "$tree/ngx_csc/build/objs"
-        cp -a "$top/ngx_csc/build/objs/ngx_http_csc_module.so" "$tree/ngx_csc/build/objs/"
-    fi
-    [ -d "$top/tools/.libs" ] && cp -a "$top/tools/.libs" "$tree/tools/"
-    for f in "$top"/tools/csc-admin "$top"/tools/*.sh; do [ -f "$f" ] && cp -a "$f" "$tree/tools/"; done
-    cp -a "$top/t" "$top/conf-examples" "$tree/"
-    rm -rf "$tree/t/pg"
-    # the unit tests with a PostgreSQL mode (the pgsql run)
-    mkdir -p "$tree/shared/tests"
-    for u in test_store test_kv; do
-        [ -f "$top/shared/tests/$u" ] && cp -a "$top/shared/tests/$u" "$tree/shared/tests/"
-    done
-    [ -d "$top/bench" ] && cp -a "$top/bench" "$tree/"
-    chown -R csc-test: "$tree"
-    chmod 755 "$tree"
-    run_as="runuser -u csc-test -- env HOME=$tree"
-    [ -n "${CSC_T_KEEP:-}" ] && echo "keeping $tree" || trap 'rm -rf "$tree"' EXIT
+tree=$(mktemp -d /var/tmp/mod_csc-t.XXXXXX)
+# only what the suite needs: the built module and tool, t/, conf-examples/
+mkdir -p "$tree/mod_csc" "$tree/tools"
+cp -a "$top/mod_csc/.libs" "$tree/mod_csc/"
+if [ -f "$top/ngx_csc/build/objs/ngx_http_csc_module.so" ]; then
+    mkdir -p "$tree/ngx_csc/build/objs"
+    cp -a "$top/ngx_csc/build/objs/ngx_http_csc_module.so" "$tree/ngx_csc/build/objs/"
 fi
+[ -d "$top/tools/.libs" ] && cp -a "$top/tools/.libs" "$tree/tools/"
+for f in "$top"/tools/csc-admin "$top"/tools/*.sh; do [ -f "$f" ] && cp -a "$f" "$tree/tools/"; done
+cp -a "$top/t" "$top/conf-examples" "$tree/"
+rm -rf "$tree/t/pg" "$tree/t/logs" "$tree/t/fixtures"
+# the unit tests with a PostgreSQL mode (the pgsql run)
+mkdir -p "$tree/shared/tests"
+for u in test_store test_kv; do
+    [ -f "$top/shared/tests/$u" ] && cp -a "$top/shared/tests/$u" "$tree/shared/tests/"
+done
+[ -d "$top/bench" ] && cp -a "$top/bench" "$tree/"
+chmod 755 "$tree"
+if [ "$(id -u)" = 0 ]; then
+    # Apache::Test refuses to run as root
+    id csc-test >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin csc-test
+    chown -R csc-test: "$tree"
+    run_as="runuser -u csc-test -- env HOME=$tree"
+fi
+[ -n "${CSC_T_KEEP:-}" ] && echo "keeping $tree" || trap 'rm -rf "$tree"' EXIT
 
 # CSC_HTTPD_PRELOAD (e.g. the ASan runtime of a sanitizer build) goes to
 # httpd only, through a wrapper: preloading it into perl or curl as well
@@ -120,7 +122,7 @@ CONF
         rm -rf "$tree/t/pg"
         mkdir -p "$tree/t/pg"
         [ -n "$run_as" ] && chown csc-test: "$tree/t/pg"
-        if [ "$tree" = "$top" ] || [ -n "${CSC_T_KEEP:-}" ]; then
+        if [ -n "${CSC_T_KEEP:-}" ]; then
             trap 'pg_stop' EXIT
         else
             trap 'pg_stop; rm -rf "$tree"' EXIT
