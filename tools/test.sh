@@ -14,8 +14,10 @@
 #  unit tests, its signer against SoftHSM2, and the module under ASan in
 #  httpd (event MPM), 8. the benchmark harness in smoke mode.
 # Ends with one line "N passed, N failed, N skipped" over all of them; any
-# failed stage fails the run.  The cores-split bench smoke is a manual
-# stage (bench/README.md): CSC_TEST_SPLIT=1 adds it.
+# failed stage fails the run.  The valgrind stages and 5-8 run side by
+# side in five lanes (below): the Apache::Test runs mostly wait, the
+# builds mostly compute.  The cores-split bench smoke is a manual stage
+# (bench/README.md): CSC_TEST_SPLIT=1 adds it.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -70,28 +72,18 @@ memcheck() {  # command...
 }
 
 stage unit make_check check
-stage unit-valgrind memcheck make_check check-valgrind
 stage signer-softhsm sh shared/tests/softhsm-signer-check.sh
-stage signer-softhsm-valgrind memcheck make -s check-valgrind-signer
 stage csc-admin env CSC_ADMIN="$top/tools/csc-admin" bash tools/test-csc-admin.sh
-# prefork runs with PostgreSQL (t/run-tests.sh pgsql): each MPM and each
-# state backend once, in the time two runs take
-stage apache-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh event pgsql
-# the same API files against Debian's nginx with ngx_http_csc_module, and
-# nginx's own (t/nginx/)
-stage nginx-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh nginx
 
 # make distcheck builds, tests, installs and uninstalls from the tarball
-# alone; the sanitizer build below starts from the same tarball
+# alone; the sanitizer build below starts from a tarball made the same way
 dist() {
     make -s -j"$(nproc)" distcheck
     sh tools/check-dist.sh "$top/mod_csc-"*.tar.gz
 }
-stage dist dist
 
 clang_asan() (  # a subshell: its cd and sanitizer settings stay inside
-    tarball=$(ls "$top"/mod_csc-*.tar.gz)
-    mkdir -p "$logs/asan"
+    tarball=$(ls "$logs"/asan/mod_csc-*.tar.gz)
     tar -xzf "$tarball" -C "$logs/asan"
     cd "$logs/asan"/mod_csc-*
     # the nginx module is built by nginx's configure with its own
@@ -114,20 +106,82 @@ clang_asan() (  # a subshell: its cd and sanitizer settings stay inside
         sh t/run-tests.sh event || status=1
     exit $status
 )
-stage clang-asan clang_asan
 
-if [ -x bench/run.sh ] || [ -f bench/run.sh ]; then
+# The stages below run in five lanes at once.  The Apache::Test runs
+# spend most of their time in the lifetimes and timeouts they wait out (a
+# quarter of the two cores each), the bench's runs last as long as they
+# are told to, the builds and valgrind compute.  Each lane runs at its
+# own priority, so that the checks with a clock in them keep the CPU they
+# ask for and the rest take what is left; valgrind's unit run is one of
+# them (8 processes contend for SQLite's write lock within its busy
+# timeout).  The httpd and nginx of the lanes listen on ports of their
+# own: Apache::Test's base port and the two after it (8529, 8629, 8729),
+# PostgreSQL's 8540-8544 in the first lane, and the bench's PostgreSQL on
+# 8548 and its servers on free ports from 10000 up.  A lane's output is
+# shown when all are done.
+run_lane() {    # run_lane NAME NICENESS PORT FUNCTION: in the background
+    (
+        renice -n "$2" -p "$(sh -c 'echo $PPID')" >/dev/null 2>&1 || true
+        APACHE_TEST_PORT=$3
+        export APACHE_TEST_PORT
+        failed_stage=""
+        "$4"
+        printf '%s' "$failed_stage" > "$logs/lane-$1.failed"
+        touch "$logs/lane-$1.done"
+    ) > "$logs/lane-$1.out" 2>&1 &
+}
+show_lane() {   # show_lane NAME: its output; its failed stages noted
+    echo "=== lane $1, done:"
+    cat "$logs/lane-$1.out"
+    if [ -f "$logs/lane-$1.done" ]; then
+        failed_stage="$failed_stage$(cat "$logs/lane-$1.failed")"
+    else
+        failed_stage="$failed_stage lane-$1"    # it died before its end
+    fi
+}
+lane_asan() {
+    stage clang-asan clang_asan
+}
+lane_nginx_valgrind() {
+    # the same API files against Debian's nginx with ngx_http_csc_module,
+    # and nginx's own (t/nginx/)
+    stage nginx-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh nginx
+    stage unit-valgrind memcheck make_check check-valgrind
+}
+lane_bench() {
     stage bench-smoke sh bench/run.sh --smoke --out "$logs/bench"
-    if [ -n "${CSC_TEST_SPLIT:-}" ]; then
-        # the cores-split mode (wrk on CPU 0, httpd and the raw runs on the
-        # rest): run.sh checks every httpd process's CPU list itself
-        if [ "$(nproc)" -ge 2 ]; then
-            stage bench-smoke-split sh bench/run.sh --smoke --mpm prefork \
-                --scenarios "a e f" --wrk-cpus 1 --out "$logs/bench-split"
-        else
-            echo "=== bench-smoke-split: needs 2 CPUs, this machine has 1"
-            failed_stage="$failed_stage bench-smoke-split"
-        fi
+}
+lane_compute() {
+    stage signer-softhsm-valgrind memcheck make -s check-valgrind-signer
+    stage dist dist
+}
+# the sanitizer build's tarball, made before distcheck makes its own
+stage tarball make -s dist
+mkdir -p "$logs/asan"
+mv "$top"/mod_csc-*.tar.gz "$logs/asan/"
+run_lane asan 5 8629 lane_asan
+run_lane nginx-valgrind 5 8729 lane_nginx_valgrind
+run_lane bench 10 8829 lane_bench
+run_lane compute 15 8929 lane_compute
+# prefork runs with PostgreSQL (t/run-tests.sh pgsql): each MPM and each
+# state backend once, in the time two runs take
+stage apache-test env CSC_T_ARTIFACTS="$logs/screenshots" sh t/run-tests.sh event pgsql
+wait
+echo "=== lanes done ($(( $(date +%s) - started )) s)"
+for lane in asan nginx-valgrind bench compute; do
+    show_lane "$lane"
+done
+
+# the cores-split mode (wrk on CPU 0, httpd and the raw runs on the rest):
+# run.sh checks every httpd process's CPU list itself; it needs the
+# machine to itself
+if [ -n "${CSC_TEST_SPLIT:-}" ]; then
+    if [ "$(nproc)" -ge 2 ]; then
+        stage bench-smoke-split sh bench/run.sh --smoke --mpm prefork \
+            --scenarios "a e f" --wrk-cpus 1 --out "$logs/bench-split"
+    else
+        echo "=== bench-smoke-split: needs 2 CPUs, this machine has 1"
+        failed_stage="$failed_stage bench-smoke-split"
     fi
 fi
 
