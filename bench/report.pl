@@ -411,6 +411,13 @@ if ($split) {
         . plural($facts->{raw_threads}, 'raw thread') . "): "
         . 'the load generator takes nothing from the server\'s cores.', '';
 }
+if (($facts->{event_threads} // 64) != 64) {
+    push @md, "**Event MPM (and pgsql): "
+        . $facts->{event_children}
+        . ($facts->{event_children} == 1 ? ' child' : ' children') . ' of '
+        . plural($facts->{event_threads}, 'thread')
+        . "** (--threads-per-child; the default is 2 of 64).", '';
+}
 push @md, "**PIN-hash cost: PBKDF2-HMAC-SHA256, $facts->{pin_iterations} "
     . "iterations** (as stored by csc-admin set-pin).", '';
 if ($raw_cpu{syscall}) {
@@ -443,7 +450,8 @@ my %raw_label = (
 for my $k (qw(rsa ec ecfile pin rsa-procs ec-procs rsa-t64 ec-t64 rsa-p64
               ec-p64 syscall)) {
     next unless $raw{$k};
-    my $shape = $k =~ /-t64/ ? '64 threads, 1 process'
+    my $shape = $k =~ /-t64/
+                ? plural($facts->{event_threads} // 64, 'thread') . ', 1 process'
               : $k =~ /-p64/ ? '64 processes'
               : $k =~ /procs/ ? plural($facts->{raw_threads}, 'process')
               : $k eq 'syscall' ? '1 thread'

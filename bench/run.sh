@@ -8,7 +8,7 @@
 #                [--out DIR]
 #                [--pin-iterations N] [--scenarios "a b ... mem"]
 #                [--mem-key ec|rsa] [--connections N] [--wrk-cpus N]
-#                [--keep]
+#                [--threads-per-child N] [--keep]
 #
 # Builds what it needs, creates a throw-away SoftHSM2 token and credential
 # store, then for each MPM starts a private httpd on 127.0.0.1 and, in each
@@ -48,6 +48,9 @@ mem_key=ec
 conns=8
 # CPUs given to wrk alone (taskset); 0: wrk shares every core with httpd
 wrk_cpus=0
+# the event MPM's 128 workers: 2 children of 64 threads (what the default
+# MaxRequestWorkers gives), or as many children of fewer threads
+event_threads=64
 scenarios="$all_scenarios mem"
 
 usage() {         # usage [STATUS]
@@ -82,6 +85,12 @@ while [ $# -gt 0 ]; do
         --wrk-cpus)
             [ $# -ge 2 ] && [ "$2" -ge 0 ] 2>/dev/null || usage
             wrk_cpus=$2; shift ;;
+        --threads-per-child)
+            case ${2:-} in
+                1|2|4|8|16|32|64|128) event_threads=$2 ;;
+                *) usage ;;
+            esac
+            shift ;;
         --keep) keep=1 ;;
         -h|--help) usage 0 ;;
         *) echo "run.sh: unknown option $1" >&2; usage ;;
@@ -194,7 +203,8 @@ stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
 }
 cleanup() {
     stop_httpd || true
-    pg_stop
+    # an interrupt can come before pg_stop is defined (below)
+    if command -v pg_stop >/dev/null 2>&1; then pg_stop; fi
     if [ "$keep" = 1 ]; then
         log "work directory kept: $W"
     else
@@ -351,13 +361,14 @@ if [ "$mode" = full ]; then
         "${sign_args[@]}" --procs
     raw ec-procs - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
         "${sign_args[@]}" --procs
-    # and with as many workers as httpd runs here: 64 threads of one
-    # process (an event child) and 64 processes (prefork's children), to
-    # show what the HSM library costs per signature at that concurrency
+    # and with as many workers as httpd runs here: the threads of one
+    # event child (64 unless --threads-per-child; the names keep "t64")
+    # and 64 processes (prefork's children), to show what the HSM
+    # library costs per signature at that concurrency
     raw rsa-t64 - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
-        "${sign_args[@]}" --threads 64
+        "${sign_args[@]}" --threads "$event_threads"
     raw ec-t64 - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
-        "${sign_args[@]}" --threads 64
+        "${sign_args[@]}" --threads "$event_threads"
     raw rsa-p64 - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
         "${sign_args[@]}" --threads 64 --procs
     raw ec-p64 - 1 sign --keyref "$ec_ref" --algo "$oid_ec" \
@@ -380,8 +391,11 @@ free_port() {
 port=$(free_port)
 tlsport=$(free_port)
 while [ "$tlsport" = "$port" ]; do tlsport=$(free_port); done
+event_children=$(( 128 / event_threads ))
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
+    -e "s|@EVENT_CHILDREN@|$event_children|g" \
+    -e "s|@EVENT_THREADS@|$event_threads|g" \
     "$bench/httpd.conf.in" > "$W/srv/httpd.conf"
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
@@ -632,10 +646,13 @@ for mpm in $mpms; do
     token=$(login)
     # warm-up: every child loads its keys and opens its store; failures
     # here are recorded (they happen: see the report) but not fatal
-    # prefork gets one connection per child so that every child is warm
-    # before the measured runs (first use in 64 processes at once is when
-    # SoftHSM2 fails, see README.md)
+    # prefork, and event with more than two children, get 64 connections
+    # so that every child is warm before the measured runs (first use in
+    # 64 processes at once is when SoftHSM2 fails, see README.md)
     wc=$conns; [ "$mpm" = prefork ] && wc=64
+    case $mpm in
+        event|pgsql) [ "$event_children" -gt 2 ] && wc=64 ;;
+    esac
     for sc in $scenarios; do
         wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
     done
@@ -684,6 +701,7 @@ facts() {
     ' mode "$mode" reps "$reps" duration_s "$dur" warmup_s "$warm" \
       raw_seconds "$raw_secs" connections "$conns" \
       wrk_threads "$wrk_threads" raw_threads "$raw_threads" \
+      event_children "$event_children" event_threads "$event_threads" \
       memory_requests "$mem_requests" memory_key "$mem_key" \
       pin_iterations "$pin_cost" \
       mpms "$mpms" \
