@@ -156,9 +156,10 @@ lane_compute() {
     stage dist dist
 }
 # the sanitizer build's tarball, made before distcheck makes its own
+# (without one, clang-asan fails; the run goes on)
 stage tarball make -s dist
 mkdir -p "$logs/asan"
-mv "$top"/mod_csc-*.tar.gz "$logs/asan/"
+mv "$top"/mod_csc-*.tar.gz "$logs/asan/" 2>/dev/null || true
 run_lane asan 5 8629 lane_asan
 run_lane nginx-valgrind 5 8729 lane_nginx_valgrind
 run_lane bench 10 8829 lane_bench
