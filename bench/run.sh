@@ -48,8 +48,8 @@ mem_key=ec
 conns=8
 # CPUs given to wrk alone (taskset); 0: wrk shares every core with httpd
 wrk_cpus=0
-# the event MPM's 128 workers: 2 children of 64 threads (what the default
-# MaxRequestWorkers gives), or as many children of fewer threads
+# the event MPM's 128 workers: 2 children of 64 threads (bench/httpd.conf.in
+# before --threads-per-child), or as many children of fewer threads
 event_threads=64
 scenarios="$all_scenarios mem"
 
