@@ -35,8 +35,10 @@ stage() {  # name command...: runs it, keeps its output, notes a failure
     if "$@" > "$logs/$name.log" 2>&1; then
         tail -n 4 "$logs/$name.log"
     else
-        # the failing checks first, wherever they are, then the end
-        grep -n -A4 '^not ok' "$logs/$name.log" | head -n 60 || true
+        # the failing checks first, wherever they are (TAP's "not ok",
+        # prove's "# Failed test" and its summary), then the end
+        grep -n -A4 -E '^not ok|^# +Failed test|^Failed [0-9]+/|Wstat: [1-9]|Failed tests?: ' \
+            "$logs/$name.log" | head -n 80 || true
         tail -n 60 "$logs/$name.log"
         failed_stage="$failed_stage $name"
     fi
