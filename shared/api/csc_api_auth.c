@@ -113,6 +113,12 @@ static apr_status_t timing_update(void *baton, const void *cur,
     }
     if (op->sample > 0) {
         avg = avg > 0 ? avg + (op->sample - avg) / 8 : op->sample;
+    }
+    /* an unknown user's check writes the average back unchanged: it then
+     * costs the state the same write as a wrong password's (in
+     * PostgreSQL a commit, whose flush alone can take longer than the
+     * hash on a busy disk) */
+    if (avg > 0) {
         memcpy(out, &avg, sizeof(avg));
         *outlen = sizeof(avg);
         *expires = apr_time_now() + apr_time_from_sec(86400);
