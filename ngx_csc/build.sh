@@ -23,7 +23,7 @@ if [ ! -f "$out/nginx/configure" ] || [ "$nginx_src/conf_flags" -nt "$out/nginx/
 fi
 incs="$src/shared/include $(pkg-config --cflags-only-I apr-1 apr-util-1 | sed 's/-I//g')"
 # the core linked in, its symbols kept inside the module
-libs="$build/shared/.libs/libcsc.a $(pkg-config --libs apr-1 apr-util-1 jansson libcrypto liboath) -Wl,--exclude-libs,ALL"
+libs="$build/shared/.libs/libcsc.a $(pkg-config --libs apr-1 apr-util-1 jansson libcrypto liboath sqlite3) -Wl,--exclude-libs,ALL"
 stamp="$out/configured-with"
 want="$src|$build|$incs|$libs|${CSC_NGX_CC_OPT:-}|${CC:-}"
 if [ ! -f "$out/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \

@@ -6,7 +6,7 @@
 set -eu
 pkgs="apache2 apache2-dev libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3
   libaprutil1-dbd-pgsql
-  libssl-dev libjansson-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
+  libssl-dev libjansson-dev libsqlite3-dev liboath-dev oathtool libp11-kit-dev libqrencode-dev
   softhsm2 libengine-pkcs11-openssl opensc sqlite3 autoconf automake libtool
   pkg-config make gcc libapache2-mod-perl2 libwww-perl curl openssl procps wrk
   iproute2 nginx nginx-dev"

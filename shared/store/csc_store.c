@@ -145,7 +145,7 @@ static apr_uint64_t cache_epoch(csc_store_t *st, apr_pool_t *p)
         else if (st->drv->wal_index) {
             /* the query has the WAL-index open now; watch from the next
              * look on */
-            store_walhdr_open(&conn->wal, st->params, conn->pool);
+            store_walhdr_open(&conn->wal, st->driver, conn->handle);
         }
     }
     store_conn_release(st, conn);

@@ -75,15 +75,17 @@ extern const csc_stmt_def_t csc_store_stmts[ST_COUNT];
 /* csc_store_walhdr.c: SQLite's WAL-index header, read without locks. */
 #define STORE_WALHDR_LEN 48
 typedef struct {
-    int fd;
-    int open;                   /* fd is ours */
-    int tried;                  /* opened once, or failed to */
+    /* the -shm's first region, as the connection's SQLite maps it */
+    const volatile unsigned char *hdr;
+    int tried;                  /* looked for once, found or not */
     int seen_ok;                /* seen is the header before the last look */
     unsigned char seen[STORE_WALHDR_LEN];
 } store_walhdr_t;
-/* Opens "<db_path>-shm" for reading, once per connection (closed with cp);
- * on failure the watch stays off. */
-void store_walhdr_open(store_walhdr_t *w, const char *db_path, apr_pool_t *cp);
+/* Finds the header of an SQLite connection that has read in WAL mode,
+ * once per connection (valid until the handle closes); if it cannot, the
+ * watch stays off. */
+void store_walhdr_open(store_walhdr_t *w, const apr_dbd_driver_t *driver,
+                       apr_dbd_t *handle);
 /* 1 with a consistent header in out; 0 when it cannot be trusted. */
 int store_walhdr_read(const store_walhdr_t *w,
                       unsigned char out[STORE_WALHDR_LEN]);

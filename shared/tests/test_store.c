@@ -2,6 +2,7 @@
 /* Credential store: round trips, paging, counters, and the concurrency
  * guarantees httpd relies on (forked children and threads sharing one
  * SQLite file). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -711,30 +712,50 @@ static void test_wal_watch(csc_store_t *st)
 {
     csc_credential_t *c = make_cred("walw", "hana");
     csc_credential_t *g = NULL;
-    store_walhdr_t w;
+    csc_store_t *obs = open_store("csc.db");   /* the watching connection */
+    csc_store_conn_t *conn = NULL;
+    const store_walhdr_t *w;
     unsigned char h1[STORE_WALHDR_LEN], h2[STORE_WALHDR_LEN];
     int i, seen = 0, moved = 0, status;
-    apr_pool_t *wp;             /* w's descriptor lives no longer than w */
     pid_t pid;
 
     is_int(csc_store_insert(st, c, pool), APR_SUCCESS, "watch: insert");
-    memset(&w, 0, sizeof(w));
-    apr_pool_create(&wp, pool);
-    store_walhdr_open(&w, db_path("csc.db"), wp);
-    ok(w.open && store_walhdr_read(&w, h1) && store_walhdr_read(&w, h2)
+    csc_store_get(obs, "walw", &g, pool);       /* its first query */
+    ok(store_conn_acquire(obs, 0, &conn, pool) == APR_SUCCESS,
+       "watch: borrow the connection");
+    if (!conn) {
+        return;
+    }
+    w = &conn->wal;
+    ok(w->hdr && store_walhdr_read(w, h1) && store_walhdr_read(w, h2)
        && !memcmp(h1, h2, sizeof(h1)),
        "the header reads consistent, and stays put without a commit");
     {
-        /* a relative name could resolve elsewhere than where SQLite
-         * resolved it: not watched */
-        store_walhdr_t rel;
+        /* a relative name: SQLite's own mapping, so watched as well */
+        csc_store_t *rel = NULL;
+        csc_store_conn_t *rc = NULL;
         char *cwd = getcwd(NULL, 0);
+        const char *err = NULL;
 
-        memset(&rel, 0, sizeof(rel));
         ok(cwd && chdir(tmpdir) == 0, "into the store's directory");
-        store_walhdr_open(&rel, "csc.db", wp);
-        ok(!rel.open && rel.tried && !store_walhdr_read(&rel, h2),
-           "a relative store name: no watch, every look asks SQLite");
+        ok(csc_store_open(&rel, "sqlite3:csc.db", pool, &err)
+           == APR_SUCCESS, "a store opened by a relative name");
+        if (rel) {
+            csc_store_get(rel, "walw", &g, pool);
+            ok(store_conn_acquire(rel, 0, &rc, pool) == APR_SUCCESS
+               && rc->wal.hdr && store_walhdr_read(&rc->wal, h2)
+               && !memcmp(h1, h2, sizeof(h1)),
+               "a relative store name is watched, the same header");
+            if (rc) {
+                store_conn_release(rel, rc);
+            }
+            raw_exec("csc.db", "UPDATE csc_credential SET description = "
+                     "'rel' WHERE id = 'walw'");
+            csc_store_get(rel, "walw", &g, pool);
+            is_field(g ? g->description : NULL, "rel",
+                     "relative name: a change is seen at once");
+            csc_store_disconnect(rel);
+        }
         if (cwd && chdir(cwd) != 0) {
             ok(0, "back to the working directory");
         }
@@ -747,7 +768,7 @@ static void test_wal_watch(csc_store_t *st)
         csc_store_get(st, "walw", &g, pool);
         csc_store_get(st, "walw", &g, pool);
         csc_store_get(st, "walw", &g, pool);
-        store_walhdr_read(&w, h1);
+        store_walhdr_read(w, h1);
         if (i % 8 == 7) {
             /* another process checkpoints: the next write restarts the
              * WAL with new salts */
@@ -758,7 +779,7 @@ static void test_wal_watch(csc_store_t *st)
             _exit(raw_exec("csc.db", sql) == 0 ? 0 : 1);
         }
         waitpid(pid, &status, 0);
-        moved += store_walhdr_read(&w, h2) && memcmp(h1, h2, sizeof(h1));
+        moved += store_walhdr_read(w, h2) && memcmp(h1, h2, sizeof(h1));
         csc_store_get(st, "walw", &g, pool);
         seen += g && !strcmp(g->description, apr_psprintf(pool, "v%d", i));
     }
@@ -794,7 +815,65 @@ static void test_wal_watch(csc_store_t *st)
         unlink(db_path("link.db"));
     }
     csc_store_delete(st, "walw", pool);
-    apr_pool_destroy(wp);
+    store_conn_release(obs, conn);
+    csc_store_disconnect(obs);
+}
+
+/* SQLite's POSIX locks on the -shm file belong to the process, and closing
+ * any descriptor of that file drops them all (https://sqlite.org/
+ * howtocorrupt.html, 2.2).  So closing one connection must leave the
+ * others' locks alone; without its "dead man switch" lock another process
+ * would take the -shm for abandoned and rebuild it under the live ones. */
+#define SHM_DMS_BYTE 128            /* os_unix.c: UNIX_SHM_DMS */
+
+static int shm_dms_held_by_parent(const char *name)
+{
+    int status = 0;
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        struct flock fl;
+        int fd = open(db_path(apr_pstrcat(pool, name, "-shm", NULL)),
+                      O_RDWR);
+
+        memset(&fl, 0, sizeof(fl));
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = SHM_DMS_BYTE;
+        fl.l_len = 1;
+        if (fd < 0 || fcntl(fd, F_GETLK, &fl) != 0) {
+            _exit(2);
+        }
+        _exit(fl.l_type == F_RDLCK && fl.l_pid == getppid() ? 0 : 1);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_shm_locks(void)
+{
+    csc_credential_t *c = make_cred("locks", "ines");
+    csc_credential_t *g = NULL;
+    csc_store_t *a, *b;
+    int i;
+
+    is_int(csc_store_create(db_spec("locks.db"), pool, NULL), APR_SUCCESS,
+           "locks: a store of its own");
+    a = open_store("locks.db");
+    b = open_store("locks.db");
+    is_int(csc_store_insert(a, c, pool), APR_SUCCESS, "locks: insert");
+    for (i = 0; i < 3; i++) {
+        csc_store_get(a, "locks", &g, pool);
+        csc_store_get(b, "locks", &g, pool);
+    }
+    is_int(shm_dms_held_by_parent("locks.db"), 0,
+           "two open connections: the process holds the -shm's DMS lock");
+    csc_store_disconnect(b);
+    is_int(shm_dms_held_by_parent("locks.db"), 0,
+           "one of them closed: the other's DMS lock is still held");
+    csc_store_get(a, "locks", &g, pool);
+    is_field(g ? g->owner : NULL, "ines", "the open one still reads");
+    csc_store_disconnect(a);
 }
 
 /* The cache's own rules, below the store. */
@@ -1300,6 +1379,7 @@ int main(void)
         test_cache_unit();
         test_cache_coherence(st);
         test_wal_watch(st);
+        test_shm_locks();
         test_schema_change(st);
     }
     test_processes(st);
