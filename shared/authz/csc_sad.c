@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
  * told "SAD expired" instead of "invalid", and so a refund can restore a
  * budget that reached zero. */
 #define SAD_GRACE apr_time_from_sec(600)
-#define SAD_MAGIC 0x53414431u   /* "SAD1" */
+#define SAD_MAGIC 0x53414432u   /* "SAD2": the compact form below */
 
 typedef struct {
     apr_uint32_t magic;
@@ -34,6 +35,49 @@ typedef struct {
 typedef char sad_record_fits[sizeof(sad_record_t) <= CSC_KV_RECORD_MAX
                              ? 1 : -1];
 
+/* In the state a record takes only the hashes it is bound to: the fixed
+ * part, then used[] and fp[] cut to nhashes.  Every signHash rewrites it,
+ * and the full 3.9 KB (mostly zeros for a SAD of one or no hash) cost a
+ * 4 KB copy in the shared memory and, with PostgreSQL, a hex text of
+ * 8 KB each way, a TOASTed and compressed row, and its WAL. */
+#define SAD_FIXED_LEN offsetof(sad_record_t, used)
+#define SAD_HASH_LEN (1 + 32)
+
+static apr_size_t sad_pack(const sad_record_t *rec, unsigned char *out)
+{
+    apr_size_t n = rec->nhashes;
+
+    memcpy(out, rec, SAD_FIXED_LEN);
+    memcpy(out + SAD_FIXED_LEN, rec->used, n);
+    memcpy(out + SAD_FIXED_LEN + n, rec->fp, n * 32);
+    return SAD_FIXED_LEN + n * SAD_HASH_LEN;
+}
+
+/* 0 unless len is exactly what the record's nhashes calls for. */
+static int sad_unpack(const void *in, apr_size_t len, sad_record_t *rec)
+{
+    const unsigned char *b = in;
+    apr_size_t n;
+
+    if (!in || len < SAD_FIXED_LEN) {
+        return 0;
+    }
+    memset(rec, 0, sizeof(*rec));
+    memcpy(rec, b, SAD_FIXED_LEN);
+    n = rec->nhashes;
+    if (rec->magic != SAD_MAGIC || n > CSC_SAD_MAX_HASHES
+        || len != SAD_FIXED_LEN + n * SAD_HASH_LEN) {
+        return 0;
+    }
+    memcpy(rec->used, b + SAD_FIXED_LEN, n);
+    memcpy(rec->fp, b + SAD_FIXED_LEN + n, n * 32);
+    /* the names are compared and copied as strings */
+    rec->user[CSC_SAD_MAX_NAME] = rec->credential[CSC_SAD_MAX_NAME] = '\0';
+    rec->hash_oid[sizeof(rec->hash_oid) - 1] = '\0';
+    rec->grant[sizeof(rec->grant) - 1] = '\0';
+    return 1;
+}
+
 /* Digests are compared through a fingerprint: equal bytes, whatever
  * base64 alphabet carried them, give equal fingerprints. */
 static void fingerprint(const csc_digest_t *d, unsigned char out[32])
@@ -49,12 +93,12 @@ static void fingerprint(const csc_digest_t *d, unsigned char out[32])
 static apr_status_t sad_store(const csc_env_t *env, const char *secret,
                               const sad_record_t *rec)
 {
-    unsigned char key[CSC_SECRET_KEY_LEN];
+    unsigned char key[CSC_SECRET_KEY_LEN], packed[sizeof(*rec)];
     apr_status_t rv;
 
     csc_secret_state_key(env, 's', secret, key);
-    rv = csc_kv_put(env->kv, key, sizeof(key), rec, sizeof(*rec),
-                    rec->expires + SAD_GRACE);
+    rv = csc_kv_put(env->kv, key, sizeof(key), packed,
+                    sad_pack(rec, packed), rec->expires + SAD_GRACE);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -198,14 +242,13 @@ static csc_sad_result_e sad_apply(sad_op_t *op, const void *cur,
                                   apr_size_t curlen, void *out,
                                   apr_size_t *outlen, csc_kv_action_e *action)
 {
-    sad_record_t *rec = out;
+    sad_record_t recbuf, *rec = &recbuf;
     csc_sad_result_e r;
     int n = op->digests ? op->digests->nelts : 0;
 
-    if (!cur || curlen != sizeof(*rec)) {
+    if (!sad_unpack(cur, curlen, rec)) {
         return CSC_SAD_INVALID;
     }
-    memcpy(rec, cur, sizeof(*rec));
     switch (op->mode) {
     case SAD_REFUND:
         if (rec->magic != SAD_MAGIC) {
@@ -244,7 +287,7 @@ static csc_sad_result_e sad_apply(sad_op_t *op, const void *cur,
         }
         break;
     }
-    *outlen = sizeof(*rec);
+    *outlen = sad_pack(rec, out);
     *action = CSC_KV_STORE;
     return CSC_SAD_OK;
 }

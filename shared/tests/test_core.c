@@ -23,6 +23,7 @@
 #include "authz/csc_tenant.h"
 #include "base/csc_proc.h"
 #include "authz/csc_sad.h"
+#include "authz/csc_secret.h"
 #include "store/csc_store.h"
 #include "base/csc_log.h"
 #include "config/csc_pin_source.h"
@@ -626,6 +627,68 @@ static void test_extend_full(const char *dir)
     csc_kv_close(small.kv);
 }
 
+/* The state holds a SAD record cut to the hashes it is bound to, and a
+ * record of any other length is a SAD that does not exist. */
+static void test_sad_compact(void)
+{
+    csc_sad_grant_t g = {"alice", NULL, "cred-c", 2, NULL, NULL, 60};
+    const char *free_sad = NULL, *bound = NULL;
+    apr_array_header_t *two = apr_array_make(pool, 2, sizeof(csc_digest_t));
+    apr_array_header_t *one = apr_array_make(pool, 1, sizeof(csc_digest_t));
+    unsigned char k0[CSC_SECRET_KEY_LEN], k2[CSC_SECRET_KEY_LEN];
+    unsigned char buf[CSC_KV_RECORD_MAX];
+    apr_size_t len0 = 0, len2 = 0, len = 0;
+    csc_digest_t *d;
+
+    d = apr_array_push(two);
+    d->data = (const unsigned char *)"0123456789abcdef0123456789abcdef";
+    d->len = 32;
+    d = apr_array_push(two);
+    d->data = (const unsigned char *)"fedcba9876543210fedcba9876543210";
+    d->len = 32;
+    *(csc_digest_t *)apr_array_push(one) = APR_ARRAY_IDX(two, 1, csc_digest_t);
+
+    is_int(csc_sad_issue(&env, &g, &free_sad, pool), APR_SUCCESS,
+           "compact: an unbound SAD");
+    g.hashes = two;
+    g.hash_oid = "2.16.840.1.101.3.4.2.1";
+    is_int(csc_sad_issue(&env, &g, &bound, pool), APR_SUCCESS,
+           "compact: a SAD bound to two hashes");
+    csc_secret_state_key(&env, 's', free_sad, k0);
+    csc_secret_state_key(&env, 's', bound, k2);
+    csc_kv_get(env.kv, k0, sizeof(k0), buf, sizeof(buf), &len0, NULL);
+    csc_kv_get(env.kv, k2, sizeof(k2), buf, sizeof(buf), &len2, NULL);
+    ok(len0 > 0 && len0 < 1024,
+       "an unbound SAD's record is small (%lu bytes, not 3.9 KB)",
+       (unsigned long)len0);
+    is_int((int)(len2 - len0), 2 * 33,
+           "each bound hash adds its fingerprint and its used flag");
+    is_int(csc_sad_consume(&env, bound, "alice", NULL, "cred-c",
+                           "2.16.840.1.101.3.4.2.1", one),
+           CSC_SAD_OK, "compact: the second bound hash signs");
+    csc_kv_get(env.kv, k2, sizeof(k2), buf, sizeof(buf), &len, NULL);
+    is_int((int)len, (int)len2, "and the record keeps its length");
+    is_int(csc_sad_consume(&env, bound, "alice", NULL, "cred-c",
+                           "2.16.840.1.101.3.4.2.1", one),
+           CSC_SAD_HASH_NOT_BOUND, "compact: not twice");
+    one->nelts = 0;
+    *(csc_digest_t *)apr_array_push(one) = APR_ARRAY_IDX(two, 0, csc_digest_t);
+    /* one byte short, then one byte long: neither is a SAD */
+    csc_kv_put(env.kv, k2, sizeof(k2), buf, len2 - 1, 0);
+    is_int(csc_sad_consume(&env, bound, "alice", NULL, "cred-c",
+                           "2.16.840.1.101.3.4.2.1", one),
+           CSC_SAD_INVALID, "a record one byte short is no SAD");
+    buf[len2] = 0;
+    csc_kv_put(env.kv, k2, sizeof(k2), buf, len2 + 1, 0);
+    is_int(csc_sad_consume(&env, bound, "alice", NULL, "cred-c",
+                           "2.16.840.1.101.3.4.2.1", one),
+           CSC_SAD_INVALID, "nor one a byte long");
+    csc_kv_put(env.kv, k2, sizeof(k2), buf, len2, 0);
+    is_int(csc_sad_consume(&env, bound, "alice", NULL, "cred-c",
+                           "2.16.840.1.101.3.4.2.1", one),
+           CSC_SAD_OK, "the record as it was: the first hash signs");
+}
+
 /* One user logging in without end holds CSCMaxGrantsPerUser logins: the
  * oldest go, and a state far smaller than the flood keeps room for others. */
 /* A state backend whose update fails with a small errno-like status, as a
@@ -977,6 +1040,7 @@ int main(void)
     test_limits();
     test_log_context();
     test_sad_verdicts();
+    test_sad_compact();
     test_pin_source(dir);
     test_tenant_quota(dir);
     csc_kv_close(env.kv);
