@@ -703,6 +703,20 @@ static void test_cache_coherence(csc_store_t *st)
     csc_store_disconnect(tool);
 }
 
+/* Another connection (a raw SQL client) changes id's description; st's
+ * next read must see it. */
+static void seen_at_once(csc_store_t *st, const char *id, const char *desc,
+                         const char *what)
+{
+    csc_credential_t *g = NULL;
+
+    raw_exec("csc.db", apr_psprintf(pool, "UPDATE csc_credential SET "
+                                    "description = '%s' WHERE id = '%s'",
+                                    desc, id));
+    csc_store_get(st, id, &g, pool);
+    is_field(g ? g->description : NULL, desc, what);
+}
+
 /* The WAL-index watch (csc_store_walhdr.c) lets a read skip PRAGMA
  * data_version while the header is as before.  Its premise: the header
  * moves with every commit of anyone, also across a checkpoint that
@@ -749,11 +763,8 @@ static void test_wal_watch(csc_store_t *st)
             if (rc) {
                 store_conn_release(rel, rc);
             }
-            raw_exec("csc.db", "UPDATE csc_credential SET description = "
-                     "'rel' WHERE id = 'walw'");
-            csc_store_get(rel, "walw", &g, pool);
-            is_field(g ? g->description : NULL, "rel",
-                     "relative name: a change is seen at once");
+            seen_at_once(rel, "walw", "rel",
+                         "relative name: a change is seen at once");
             csc_store_disconnect(rel);
         }
         if (cwd && chdir(cwd) != 0) {
@@ -805,11 +816,8 @@ static void test_wal_watch(csc_store_t *st)
         for (i = 0; i < 3; i++) {
             csc_store_get(via, "walw", &g, pool);
         }
-        raw_exec("csc.db", "UPDATE csc_credential SET description = "
-                 "'via-link' WHERE id = 'walw'");
-        csc_store_get(via, "walw", &g, pool);
-        is_field(g ? g->description : NULL, "via-link",
-                 "through a link: the change is seen at once");
+        seen_at_once(via, "walw", "via-link",
+                     "through a link: the change is seen at once");
         csc_store_disconnect(via);
         unlink(db_path("link.db-shm"));
         unlink(db_path("link.db"));
