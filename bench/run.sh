@@ -243,7 +243,7 @@ commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; then
     commit="$commit+local changes in shared/ or mod_csc/"
 fi
-deps="apr-1 apr-util-1 libcrypto jansson liboath"
+deps="apr-1 apr-util-1 libcrypto jansson liboath sqlite3"
 # shellcheck disable=SC2046
 gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" -I"$top/shared/include" \
     $(pkg-config --cflags $deps) "$bench/rawsign.c" "$libcsc" \
