@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stddef.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -9,7 +10,7 @@
 #include "base/csc_log.h"
 #include "authz/csc_tenant.h"
 
-#define GRANT_MAGIC   0x47524e32u   /* "GRN2" */
+#define GRANT_MAGIC   0x47524e33u   /* "GRN3": the compact form below */
 #define USERIX_MAGIC  0x55475831u   /* "UGX1" */
 #define GRANT_ID_LEN  16            /* base64url of 12 random bytes */
 #define GRANT_NAME_MAX 255
@@ -65,6 +66,68 @@ typedef struct {
 typedef char grant_rec_fits[sizeof(grant_rec_t) <= CSC_KV_RECORD_MAX
                             ? 1 : -1];
 typedef char userix_fits[sizeof(userix_t) <= CSC_KV_RECORD_MAX ? 1 : -1];
+
+/* In the state a grant takes only the entries it holds: the fixed part,
+ * then naccess access tokens, the refresh token, nspent spent digests (a
+ * ring fills 0..nspent-1 before it wraps) and nsads SADs.  Every request
+ * reads it; the full 1.9 KB record, mostly empty, was with PostgreSQL a hex
+ * text of 4 KB, a row PostgreSQL moved to TOAST and compressed. */
+#define GRANT_FIXED_LEN offsetof(grant_rec_t, access)
+
+static apr_size_t grant_packed_len(apr_uint32_t naccess, apr_uint32_t nspent,
+                                   apr_uint32_t nsads)
+{
+    return GRANT_FIXED_LEN + naccess * sizeof(grant_tok_t)
+           + sizeof(grant_tok_t) + nspent * SPENT_LEN
+           + nsads * sizeof(grant_sad_t);
+}
+
+static apr_size_t grant_pack(const grant_rec_t *g, unsigned char *out)
+{
+    unsigned char *o = out;
+
+    memcpy(o, g, GRANT_FIXED_LEN);
+    o += GRANT_FIXED_LEN;
+    memcpy(o, g->access, g->naccess * sizeof(grant_tok_t));
+    o += g->naccess * sizeof(grant_tok_t);
+    memcpy(o, &g->refresh, sizeof(grant_tok_t));
+    o += sizeof(grant_tok_t);
+    memcpy(o, g->spent, g->nspent * SPENT_LEN);
+    o += g->nspent * SPENT_LEN;
+    memcpy(o, g->sads, g->nsads * sizeof(grant_sad_t));
+    o += g->nsads * sizeof(grant_sad_t);
+    return (apr_size_t)(o - out);
+}
+
+/* 0 unless in is a grant this code wrote: its counts in range and its
+ * length what they call for. */
+static int grant_unpack(const void *in, apr_size_t len, grant_rec_t *g)
+{
+    const unsigned char *b = in;
+
+    if (!in || len < GRANT_FIXED_LEN) {
+        return 0;
+    }
+    memset(g, 0, sizeof(*g));
+    memcpy(g, b, GRANT_FIXED_LEN);
+    if (g->magic != GRANT_MAGIC || g->naccess > CSC_GRANT_ACCESS_MAX
+        || g->nsads > CSC_GRANT_SADS_MAX || g->nspent > CSC_GRANT_SPENT_MAX
+        || g->spent_next >= CSC_GRANT_SPENT_MAX
+        || len != grant_packed_len(g->naccess, g->nspent, g->nsads)) {
+        return 0;
+    }
+    b += GRANT_FIXED_LEN;
+    memcpy(g->access, b, g->naccess * sizeof(grant_tok_t));
+    b += g->naccess * sizeof(grant_tok_t);
+    memcpy(&g->refresh, b, sizeof(grant_tok_t));
+    b += sizeof(grant_tok_t);
+    memcpy(g->spent, b, g->nspent * SPENT_LEN);
+    b += g->nspent * SPENT_LEN;
+    memcpy(g->sads, b, g->nsads * sizeof(grant_sad_t));
+    g->user[GRANT_NAME_MAX] = '\0';
+    g->client[CSC_GRANT_CLIENT_MAX] = '\0';
+    return 1;
+}
 
 /* ---- keys and token text ---- */
 
@@ -311,7 +374,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
                                  csc_kv_action_e *action)
 {
     grant_op_t *op = baton;
-    grant_rec_t *g = out;
+    grant_rec_t rec, *g = &rec;
     apr_time_t end;
 
     (void)cur_expires;
@@ -325,17 +388,10 @@ static apr_status_t grant_update(void *baton, const void *cur,
         }
         memcpy(g, op->init, sizeof(*g));
     }
-    else if (cur && curlen == sizeof(*g)
-             && ((const grant_rec_t *)cur)->magic == GRANT_MAGIC) {
-        memcpy(g, cur, sizeof(*g));
-        if (g->naccess > CSC_GRANT_ACCESS_MAX
-            || g->nsads > CSC_GRANT_SADS_MAX
-            || g->nspent > CSC_GRANT_SPENT_MAX
-            || g->spent_next >= CSC_GRANT_SPENT_MAX) {
+    else if (cur) {
+        if (!grant_unpack(cur, curlen, g)) {
             return APR_SUCCESS;    /* not a record this code wrote */
         }
-        g->user[GRANT_NAME_MAX] = '\0';
-        g->client[CSC_GRANT_CLIENT_MAX] = '\0';
     }
     else if (op->op == OP_ADD_SAD && op->create && !cur) {
         memset(g, 0, sizeof(*g));
@@ -390,7 +446,7 @@ static apr_status_t grant_update(void *baton, const void *cur,
         op->tenant_to = g->tenant_hour = csc_tenant_hour(end, op->now);
     }
     *expires = end;
-    *outlen = sizeof(*g);
+    *outlen = grant_pack(g, out);
     *action = CSC_KV_STORE;
     return APR_SUCCESS;
 }
@@ -706,7 +762,8 @@ apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
 {
     unsigned char key[CSC_SECRET_KEY_LEN], v[32];
     char id[GRANT_ID_LEN + 1];
-    grant_rec_t *g;
+    grant_rec_t rec, *g = &rec;
+    unsigned char buf[sizeof(grant_rec_t)];
     const grant_tok_t *t = NULL;
     apr_time_t now = apr_time_now();
     apr_size_t len;
@@ -716,17 +773,15 @@ apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
     if (token_grant(token, id) != 0) {
         return APR_NOTFOUND;
     }
-    g = apr_palloc(p, sizeof(*g));
     grant_key(env, id, key);
-    rv = csc_kv_get(env->kv, key, sizeof(key), g, sizeof(*g), &len, NULL);
+    rv = csc_kv_get(env->kv, key, sizeof(key), buf, sizeof(buf), &len, NULL);
     if (rv == APR_ENOSPC) {
         return APR_NOTFOUND;
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (len != sizeof(*g) || g->magic != GRANT_MAGIC
-        || g->naccess > CSC_GRANT_ACCESS_MAX) {
+    if (!grant_unpack(buf, len, g)) {
         return APR_NOTFOUND;
     }
     token_digest(env, token, v);
@@ -743,8 +798,6 @@ apr_status_t csc_grant_lookup(const csc_env_t *env, const char *token,
     if (!t || !tok_live(t, now)) {
         return APR_NOTFOUND;
     }
-    g->user[GRANT_NAME_MAX] = '\0';
-    g->client[CSC_GRANT_CLIENT_MAX] = '\0';
     out->user = apr_pstrdup(p, g->user);
     out->client = apr_pstrdup(p, g->client);
     out->grant = apr_pstrdup(p, id);

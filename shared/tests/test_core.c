@@ -689,6 +689,61 @@ static void test_sad_compact(void)
            CSC_SAD_OK, "the record as it was: the first hash signs");
 }
 
+/* A login's grant record is kept cut to the entries it holds, and a
+ * record of any other length is no grant. */
+static void test_grant_compact(void)
+{
+    const char *acc = NULL, *ref = NULL, *acc2 = NULL, *ref2 = NULL;
+    const char *user = NULL, *sad = NULL, *id;
+    unsigned char key[CSC_SECRET_KEY_LEN];
+    unsigned char buf[CSC_KV_RECORD_MAX];
+    apr_size_t len1 = 0, len2 = 0, len3 = 0;
+    csc_sad_grant_t sg = {"gina", NULL, "cred-g", 1, NULL, NULL, 60};
+    csc_token_t t;
+    int exp;
+
+    is_int(csc_grant_login(&env, "gina", &acc, &ref, &exp, pool),
+           CSC_GRANT_OK, "compact: a login with a refresh token");
+    if (!acc || !ref) {
+        return;
+    }
+    id = apr_pstrndup(pool, acc, strcspn(acc, "."));
+    csc_secret_state_key(&env, 'g', id, key);
+    csc_kv_get(env.kv, key, sizeof(key), buf, sizeof(buf), &len1, NULL);
+    ok(len1 > 0 && len1 < 1024,
+       "a fresh grant's record is small (%lu bytes, not 1.9 KB)",
+       (unsigned long)len1);
+    sg.grant = id;
+    is_int(csc_sad_issue(&env, &sg, &sad, pool), APR_SUCCESS,
+           "compact: a SAD filed under the grant");
+    csc_kv_get(env.kv, key, sizeof(key), buf, sizeof(buf), &len2, NULL);
+    is_int((int)(len2 - len1), CSC_SECRET_KEY_LEN + 6 + 8,
+           "the SAD adds one entry to the grant's record");
+    is_int(csc_grant_refresh(&env, ref, &user, &acc2, &ref2, &exp, pool),
+           CSC_GRANT_OK, "compact: a refresh");
+    csc_kv_get(env.kv, key, sizeof(key), buf, sizeof(buf), &len3, NULL);
+    ok(len3 > len2, "the refresh adds its access token and spent digest "
+       "(%lu -> %lu bytes)", (unsigned long)len2, (unsigned long)len3);
+    is_int(csc_grant_lookup(&env, acc2, &t, pool), APR_SUCCESS,
+           "compact: the new access token is the login's");
+    ok(t.user && !strcmp(t.user, "gina"), "and names its user");
+    is_int(csc_grant_refresh(&env, ref, &user, &acc2, &ref2, &exp, pool),
+           CSC_GRANT_REPLAYED, "the spent refresh token is still known");
+    /* the replay ended the grant; put the record back as it was, then
+     * one byte short and one byte long */
+    csc_kv_put(env.kv, key, sizeof(key), buf, len3 - 1, 0);
+    is_int(csc_grant_lookup(&env, acc, &t, pool), APR_NOTFOUND,
+           "a grant record one byte short is no grant");
+    buf[len3] = 0;
+    csc_kv_put(env.kv, key, sizeof(key), buf, len3 + 1, 0);
+    is_int(csc_grant_lookup(&env, acc, &t, pool), APR_NOTFOUND,
+           "nor one a byte long");
+    csc_kv_put(env.kv, key, sizeof(key), buf, len3, 0);
+    is_int(csc_grant_lookup(&env, acc, &t, pool), APR_SUCCESS,
+           "the record as it was: the first access token works");
+    csc_grant_revoke(&env, id);
+}
+
 /* One user logging in without end holds CSCMaxGrantsPerUser logins: the
  * oldest go, and a state far smaller than the flood keeps room for others. */
 /* A state backend whose update fails with a small errno-like status, as a
@@ -1041,6 +1096,7 @@ int main(void)
     test_log_context();
     test_sad_verdicts();
     test_sad_compact();
+    test_grant_compact();
     test_pin_source(dir);
     test_tenant_quota(dir);
     csc_kv_close(env.kv);
