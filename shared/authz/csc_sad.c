@@ -177,7 +177,7 @@ static csc_sad_result_e check_owner(const sad_record_t *rec,
 {
     /* a SAD serves only the login that authorized it: once that login is
      * revoked, a later one of the same user cannot use it */
-    if (rec->magic != SAD_MAGIC || strcmp(rec->user, op->user) != 0
+    if (strcmp(rec->user, op->user) != 0
         || strcmp(rec->grant, op->grant ? op->grant : "") != 0
         || strcmp(rec->credential, op->credential) != 0) {
         return CSC_SAD_INVALID;
@@ -247,20 +247,14 @@ static csc_sad_result_e sad_apply(sad_op_t *op, const void *cur,
     int n = op->digests ? op->digests->nelts : 0;
 
     if (!sad_unpack(cur, curlen, rec)) {
-        return CSC_SAD_INVALID;
+        return CSC_SAD_INVALID;     /* absent, or not a SAD this code wrote */
     }
     switch (op->mode) {
     case SAD_REFUND:
-        if (rec->magic != SAD_MAGIC) {
-            return CSC_SAD_INVALID;
-        }
         rec->remaining += n;
         unbind_digests(rec, op);
         break;
     case SAD_RESTORE:
-        if (rec->magic != SAD_MAGIC) {
-            return CSC_SAD_INVALID;
-        }
         rec->remaining += op->amount;
         break;
     case SAD_CONSUME:
