@@ -37,6 +37,7 @@ static apr_status_t online_update(void *baton, const void *cur,
 
     (void)cur_expires;
     (void)expires;
+    chk->matched = 0;   /* a retry's run starts afresh (csc_kv.h) */
     if (!cur || curlen != sizeof(rec)) {
         return APR_SUCCESS;
     }

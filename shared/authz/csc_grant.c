@@ -379,8 +379,13 @@ static apr_status_t grant_update(void *baton, const void *cur,
 
     (void)cur_expires;
     /* every decision goes into op->verdict; what is returned is
-     * APR_SUCCESS, and *action says what the state keeps */
+     * APR_SUCCESS, and *action says what the state keeps.  A run starts
+     * from nothing a run before it found (csc_kv.h: a retry runs it
+     * again on a newer record). */
     op->verdict = CSC_GRANT_UNKNOWN;
+    op->ngone = 0;
+    op->tenant_from = op->tenant_to = 0;
+    op->user_out[0] = '\0';
     if (op->op == OP_CREATE) {
         if (cur) {
             op->verdict = CSC_GRANT_STATE_ERROR;    /* an id drawn twice */
@@ -522,6 +527,7 @@ static apr_status_t userix_update(void *baton, const void *cur,
     apr_int64_t end = 0;
 
     (void)cur_expires;
+    op->ngone = 0;      /* a retry's run starts afresh (csc_kv.h) */
     if (cur && curlen == sizeof(*ix)
         && ((const userix_t *)cur)->magic == USERIX_MAGIC) {
         memcpy(ix, cur, sizeof(*ix));

@@ -27,6 +27,8 @@ static apr_status_t limit_update(void *baton, const void *cur,
     apr_int64_t tat = op->now;
 
     (void)cur_expires;
+    op->wait = 0;       /* a retry's run starts afresh (csc_kv.h) */
+    op->denied = 0;
     if (cur && curlen == sizeof(tat)) {
         memcpy(&tat, cur, sizeof(tat));
     }

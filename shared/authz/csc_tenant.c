@@ -48,6 +48,7 @@ static apr_status_t tenant_update(void *baton, const void *cur,
     int live = 0, i;
 
     (void)cur_expires;
+    op->full = 0;       /* a retry's run starts afresh (csc_kv.h) */
     if (cur && curlen == sizeof(*t)
         && ((const tenant_rec_t *)cur)->magic == TENANT_MAGIC) {
         memcpy(t, cur, sizeof(*t));

@@ -60,6 +60,7 @@ static apr_status_t flow_update(void *baton, const void *cur,
     const flow_rec_t *c = cur;
 
     (void)cur_expires;
+    op->replayed = 0;   /* a retry's run starts afresh (csc_kv.h) */
     op->found = c && curlen == sizeof(*c) && c->magic == FLOW_MAGIC
                 && c->kind == op->kind;
     if (op->op == OP_PUT) {

@@ -28,6 +28,7 @@
 #include "base/csc_log.h"
 #include "config/csc_pin_source.h"
 #include "csc/csc_service.h"
+#include "kv_twice.h"
 #include "tap.h"
 
 static apr_pool_t *pool;
@@ -1066,6 +1067,8 @@ int main(void)
 {
     char dir[] = "/tmp/csc-test-core-XXXXXX";
     const char *err = NULL;
+    static kv_twice_t twice;
+    csc_kv_t *real;
 
     apr_initialize();
     apr_pool_create(&pool, NULL);
@@ -1074,11 +1077,13 @@ int main(void)
     }
     cfg = csc_cfg_create(pool);
     env.cfg = cfg;
-    if (csc_kv_shm_open(&env.kv, apr_pstrcat(pool, dir, "/state", NULL), 256,
+    if (csc_kv_shm_open(&real, apr_pstrcat(pool, dir, "/state", NULL), 256,
                         CSC_KV_SHM_FRESH, pool, &err) != APR_SUCCESS) {
         printf("# kv: %s\n", err);
         return 2;
     }
+    /* every flow below runs its state callbacks twice, as a retry would */
+    env.kv = kv_twice_wrap(&twice, real);
     test_b64();
     test_proc_id();
     test_error_table();
@@ -1099,6 +1104,9 @@ int main(void)
     test_grant_compact();
     test_pin_source(dir);
     test_tenant_quota(dir);
+    ok(twice.reruns >= 50 && twice.stale >= 20,
+       "the flows above ran %lu state callbacks twice, %lu first on an "
+       "older record", twice.reruns, twice.stale);
     csc_kv_close(env.kv);
     if (system(apr_pstrcat(pool, "rm -rf ", dir, NULL)) != 0) {
         printf("# could not remove %s\n", dir);
