@@ -4,26 +4,20 @@
  *
  * One table, csc_kv(k, v, expires): keys and values as lowercase hex, so
  * every statement is plain text built from [0-9a-f] and decimal numbers
- * alone, with nothing to quote or inject.
+ * alone, with nothing to quote or inject.  Every write to a key holds a
+ * transaction-scoped advisory lock on it, so an update (read, callback,
+ * write) is serialised with every other write of that key on every host,
+ * also when the row does not exist yet.  The lock is taken in a statement
+ * of its own before the read: under Read Committed each statement reads
+ * with a new snapshot, so the read sees what the last holder committed.
  *
- * An update reads the row without a lock, runs the callback, and writes
- * with a compare-and-set: the UPDATE (or DELETE) names the value and
- * expiry it read, and the INSERT for a key that had no row does nothing
- * when one appeared since.  No row changed means another write came
- * between: the update then runs again the way every update ran before,
- * holding a transaction-scoped advisory lock on the key from its read to
- * its commit (csc_kv.h: the callback is pure, so it may run twice).
- * Every write takes that lock too, in the implicit transaction of its own
- * statement, at no cost in round trips: so nothing changes a key under a
- * locked update, writers that collided queue instead of colliding again,
- * and a host of an older version, whose every update is a locked one,
- * stays correct beside this one.
- *
- * Round trips: get 1, put 1, del 1, update 2 (read; lock + write), and 2
- * more after a conflict.  Fail closed: any error is an error of the
- * operation, and callers refuse the request.  A read that fails is
- * retried once on a new connection (the server may have restarted since
- * the last use); a failed write is not, because its outcome is unknown. */
+ * Round trips: get 1, put 1, del 1, update 2 (BEGIN + lock + read in one
+ * simple query; write + COMMIT in another).  Fail closed: any error is an
+ * error of the operation, and callers refuse the request.  A failure
+ * before anything could have been written is retried once on a new
+ * connection (the server may have restarted since the last use); a failure
+ * while a write was being committed is not, because its outcome is
+ * unknown. */
 #include <string.h>
 #include <unistd.h>
 
@@ -451,91 +445,12 @@ static apr_status_t pg_del(csc_kv_t *kv, const void *key, apr_size_t klen)
     return rv;
 }
 
-/* What an update read of its key: the row as stored (row NULL: none), for
- * the compare-and-set, and the value the callback sees (cur NULL: absent
- * or expired). */
-typedef struct {
-    const char *row;
-    apr_time_t row_exp;
-    unsigned char *cur;
-    apr_size_t curlen;
-    apr_time_t cur_exp;
-} kv_read_t;
-
-/* Reads k on a connection kept in *c for the write that follows. */
-static apr_status_t read_for_update(kv_pg_t *pg, const char *k,
-                                    apr_time_t now, apr_pool_t *tp,
-                                    kv_conn_t **c, kv_read_t *r)
+/* BEGIN, lock and read in one round trip; the callback; the write and
+ * COMMIT in a second.  Only the first is retried. */
+static apr_status_t pg_update(csc_kv_t *kv, const void *key, apr_size_t klen,
+                              csc_kv_update_fn *fn, void *baton)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_status_t rv;
-    long got;
-
-    memset(r, 0, sizeof(*r));
-    rv = run_once_more(pg, "update (read)", apr_psprintf(tp,
-                       "SELECT v, expires FROM csc_kv WHERE k = '%s'", k),
-                       tp, &res, c);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (!read_row(pg, tp, res, &r->row, &r->row_exp)) {
-        return APR_SUCCESS;
-    }
-    /* an expired row too: its text goes back into the write */
-    r->cur = apr_palloc(tp, CSC_KV_RECORD_MAX);
-    got = unhex(r->row, r->cur, CSC_KV_RECORD_MAX);
-    if (got < 0) {
-        csc_log(CSC_LOG_MARK, CSC_LOG_ERR, "state store %s: a malformed "
-                "value", pg->name);
-        conn_release(pg, *c);
-        return APR_EGENERAL;
-    }
-    if (!live(r->row_exp, now)) {
-        r->cur = NULL;
-        return APR_SUCCESS;
-    }
-    r->curlen = (apr_size_t)got;
-    r->cur_exp = r->row_exp;
-    return APR_SUCCESS;
-}
-
-/* The write of one attempt: it changes a row only if the row is still
- * what r read, so 0 rows changed is a conflict. */
-static const char *cas_sql(apr_pool_t *tp, apr_int64_t lock, const char *k,
-                           const kv_read_t *r, csc_kv_action_e action,
-                           const void *out, apr_size_t outlen,
-                           apr_time_t exp)
-{
-    const char *lk = apr_psprintf(tp, "SELECT pg_advisory_xact_lock(%"
-                                  APR_INT64_T_FMT "); ", lock);
-
-    if (action == CSC_KV_STORE && !r->row) {
-        return apr_psprintf(tp, "%sINSERT INTO csc_kv (k, v, expires) "
-                            "VALUES ('%s', '%s', %" APR_TIME_T_FMT ") "
-                            "ON CONFLICT (k) DO NOTHING", lk, k,
-                            hex(tp, out, outlen), exp);
-    }
-    if (action == CSC_KV_STORE) {
-        return apr_psprintf(tp, "%sUPDATE csc_kv SET v = '%s', expires = %"
-                            APR_TIME_T_FMT " WHERE k = '%s' AND v = '%s' "
-                            "AND expires = %" APR_TIME_T_FMT, lk,
-                            hex(tp, out, outlen), exp, k, r->row,
-                            r->row_exp);
-    }
-    return apr_psprintf(tp, "%sDELETE FROM csc_kv WHERE k = '%s' AND v = "
-                        "'%s' AND expires = %" APR_TIME_T_FMT, lk, k, r->row,
-                        r->row_exp);
-}
-
-/* After a conflict: BEGIN, lock and read in one round trip; the callback;
- * the write and COMMIT in a second.  Every write of the key takes its lock,
- * so nothing changes it between the read and the write, and the writers
- * that collided queue on the lock instead of colliding again.  Only the
- * first round trip is retried. */
-static apr_status_t update_locked(kv_pg_t *pg, const void *key,
-                                  apr_size_t klen, csc_kv_update_fn *fn,
-                                  void *baton)
-{
+    kv_pg_t *pg = kv->impl;
     apr_time_t now = apr_time_now(), cur_exp = 0, exp = 0;
     apr_dbd_results_t *res = NULL;
     csc_kv_action_e action = CSC_KV_KEEP;
@@ -610,66 +525,6 @@ static apr_status_t update_locked(kv_pg_t *pg, const void *key,
         maybe_sweep(pg, now);
     }
     return rv;
-}
-
-/* Read, callback, compare-and-set write: two round trips and no lock held
- * across them; after a conflict, update_locked. */
-static apr_status_t pg_update(csc_kv_t *kv, const void *key, apr_size_t klen,
-                              csc_kv_update_fn *fn, void *baton)
-{
-    kv_pg_t *pg = kv->impl;
-    apr_time_t now = apr_time_now(), exp = 0;
-    csc_kv_action_e action = CSC_KV_KEEP;
-    apr_size_t outlen = 0;
-    unsigned char *out;
-    const char *k;
-    kv_conn_t *c = NULL;
-    kv_read_t r;
-    apr_pool_t *tp;
-    apr_status_t rv;
-    int drv, n = 0;
-
-    apr_pool_create(&tp, NULL);
-    k = hex(tp, key, klen);
-    rv = read_for_update(pg, k, now, tp, &c, &r);
-    if (rv != APR_SUCCESS) {
-        apr_pool_destroy(tp);
-        return rv;
-    }
-    out = apr_palloc(tp, CSC_KV_RECORD_MAX);
-    rv = fn(baton, r.cur, r.curlen, r.cur_exp, out, &outlen, &exp, &action);
-    if (rv != APR_SUCCESS || action == CSC_KV_KEEP
-        || (action == CSC_KV_DELETE && !r.cur)) {
-        /* decided on what the read saw: nothing to write */
-        conn_release(pg, c);
-        apr_pool_destroy(tp);
-        return rv;
-    }
-    if (action == CSC_KV_STORE && outlen > CSC_KV_RECORD_MAX) {
-        conn_release(pg, c);
-        apr_pool_destroy(tp);
-        return APR_EINVAL;
-    }
-    if (action == CSC_KV_STORE && exp == 0) {
-        exp = r.cur ? r.cur_exp : 0;
-    }
-    drv = apr_dbd_query(pg->driver, c->handle, &n,
-                        cas_sql(tp, lock_id(key, klen), k, &r, action, out,
-                                outlen, exp));
-    apr_pool_destroy(tp);
-    if (drv != 0) {
-        /* the outcome of a failed write is unknown: no retry, and the
-         * caller refuses */
-        conn_failed(pg, c, "update (write)", drv, 0);
-        return APR_EGENERAL;
-    }
-    conn_release(pg, c);
-    if (n != 1) {
-        /* another write came between: run it again, under the lock */
-        return update_locked(pg, key, klen, fn, baton);
-    }
-    maybe_sweep(pg, now);
-    return APR_SUCCESS;
 }
 
 static void pg_disconnect(kv_pg_t *pg)

@@ -706,8 +706,7 @@ static int wait_child(pid_t pid, int *sig)
 }
 
 #define NPROC 8
-/* PostgreSQL: each update is two round trips, and after a conflict two
- * more behind the key's lock */
+/* PostgreSQL: each update is two round trips behind one lock */
 #define NINCR (pg ? 250 : 2000)
 
 static void test_fork_increments(void)
@@ -1026,148 +1025,6 @@ static void test_pg_sweep(void)
     csc_kv_close(kv);
 }
 
-/* A write by someone else while an update's callback runs: the update
- * must not write over it (compare-and-set), but run again on it. */
-typedef struct {
-    int runs;
-    const char *meddle;     /* SQL another client runs during the first run */
-    int del_old;            /* delete the value when it is "old" */
-    char saw[64];           /* what the last run saw ("-" when absent) */
-} meddle_t;
-
-static apr_status_t meddle_cb(void *baton, const void *cur,
-                              apr_size_t curlen, apr_time_t cur_exp,
-                              void *out, apr_size_t *outlen, apr_time_t *exp,
-                              csc_kv_action_e *action)
-{
-    meddle_t *m = baton;
-
-    (void)cur_exp; (void)exp;
-    if (m->runs++ == 0 && m->meddle) {
-        pg_exec(m->meddle);
-    }
-    apr_snprintf(m->saw, sizeof(m->saw), "%.*s", cur ? (int)curlen : 1,
-                 cur ? (const char *)cur : "-");
-    if (m->del_old) {
-        *action = !strcmp(m->saw, "old") ? CSC_KV_DELETE : CSC_KV_KEEP;
-        return APR_SUCCESS;
-    }
-    *outlen = (apr_size_t)apr_snprintf(out, 64, "%s+", m->saw);
-    *action = CSC_KV_STORE;
-    return APR_SUCCESS;
-}
-
-static const char *hexs(const char *s)
-{
-    char *h = apr_palloc(pool, 2 * strlen(s) + 1);
-    apr_size_t i;
-
-    for (i = 0; s[i]; i++) {
-        apr_snprintf(h + 2 * i, 3, "%02x", (unsigned char)s[i]);
-    }
-    h[2 * i] = '\0';
-    return h;
-}
-
-static meddle_t meddled(csc_kv_t *kv, const char *key, const char *sql,
-                        int del_old)
-{
-    meddle_t m;
-
-    memset(&m, 0, sizeof(m));
-    m.meddle = sql;
-    m.del_old = del_old;
-    if (csc_kv_update(kv, key, strlen(key), meddle_cb, &m) != APR_SUCCESS) {
-        m.runs = -1;
-    }
-    return m;
-}
-
-/* The advisory lock of a key, as csc_kv_pgsql.c computes it: what a host
- * of an older version holds from its read to its commit. */
-static apr_int64_t pg_lock_id(const char *key)
-{
-    apr_uint64_t h = APR_UINT64_C(14695981039346656037);
-
-    for (; *key; key++) {
-        h = (h ^ (unsigned char)*key) * APR_UINT64_C(1099511628211);
-    }
-    return (apr_int64_t)h;
-}
-
-static void test_pg_conflict(void)
-{
-    csc_kv_t *kv = open_kv("conflict", 0, 0);
-    apr_time_t past = apr_time_now() - apr_time_from_sec(5);
-    const apr_dbd_driver_t *drv;
-    apr_dbd_t *h = NULL;
-    meddle_t m;
-    pid_t pid;
-    int st = -1, n = 0;
-
-    if (!kv) {
-        ok(0, "open conflict table");
-        return;
-    }
-    put_str(kv, "c1", "a", 0);
-    m = meddled(kv, "c1", NULL, 0);
-    ok(m.runs == 1 && !strcmp(get_str(kv, "c1", NULL), "a+"),
-       "alone: one run, one write (%d runs)", m.runs);
-    m = meddled(kv, "c1", apr_psprintf(pool, "UPDATE csc_kv SET v = '%s' "
-                "WHERE k = '%s'", hexs("b"), hexs("c1")), 0);
-    is_int(m.runs, 2, "a write between the read and the write: run again");
-    is_str(get_str(kv, "c1", NULL), "b+",
-           "on the value written between, which is not lost");
-    m = meddled(kv, "c2", apr_psprintf(pool, "INSERT INTO csc_kv VALUES "
-                "('%s', '%s', 0)", hexs("c2"), hexs("b")), 0);
-    ok(m.runs == 2 && !strcmp(get_str(kv, "c2", NULL), "b+"),
-       "a key that appeared since the read: run again on it (%d runs)",
-       m.runs);
-    put_str(kv, "c3", "old", 0);
-    m = meddled(kv, "c3", apr_psprintf(pool, "UPDATE csc_kv SET v = '%s' "
-                "WHERE k = '%s'", hexs("new"), hexs("c3")), 1);
-    ok(m.runs == 2 && !strcmp(m.saw, "new"),
-       "a delete decided on an old value: run again (%d runs, saw %s)",
-       m.runs, m.saw);
-    is_str(get_str(kv, "c3", NULL), "new", "and the new value stays");
-    m = meddled(kv, "c3", apr_psprintf(pool, "UPDATE csc_kv SET expires = %"
-                APR_TIME_T_FMT " WHERE k = '%s'",
-                apr_time_now() + apr_time_from_sec(600), hexs("c3")), 0);
-    is_int(m.runs, 2, "a new expiry alone is a change too");
-    put_str(kv, "c4", "x", past);
-    m = meddled(kv, "c4", NULL, 0);
-    ok(m.runs == 1 && !strcmp(m.saw, "-")
-       && !strcmp(get_str(kv, "c4", NULL), "-+"),
-       "an expired row reads as absent and is replaced in one run");
-
-    /* a host of an older version: BEGIN, the key's lock, its read, and
-     * later a plain write of what it computed, then COMMIT */
-    put_str(kv, "c5", "old", 0);
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        if (apr_dbd_get_driver(pool, "pgsql", &drv) != APR_SUCCESS
-            || apr_dbd_open_ex(drv, pool, pg, &h, NULL) != APR_SUCCESS
-            || apr_dbd_query(drv, h, &n, apr_psprintf(pool, "BEGIN; SELECT "
-                             "pg_advisory_xact_lock(%" APR_INT64_T_FMT ")",
-                             pg_lock_id("c5"))) != 0) {
-            _exit(2);
-        }
-        apr_sleep(apr_time_from_msec(600));
-        _exit(apr_dbd_query(drv, h, &n, apr_psprintf(pool, "UPDATE csc_kv "
-                            "SET v = '%s' WHERE k = '%s'; COMMIT",
-                            hexs("old+"), hexs("c5"))) != 0);
-    }
-    apr_sleep(apr_time_from_msec(300));
-    m = meddled(kv, "c5", NULL, 0);
-    waitpid(pid, &st, 0);
-    is_int(st, 0, "an older host's update ran beside this one");
-    ok(m.runs == 2 && !strcmp(get_str(kv, "c5", NULL), "old++"),
-       "this one waited for its lock, then ran on its result (%d runs, %s)",
-       m.runs, get_str(kv, "c5", NULL));
-    csc_kv_close(kv);
-}
-
 static void test_pg_errors(void)
 {
     const char *bad = apr_pstrcat(pool, pg, " password=Wrong-Secret-4711",
@@ -1208,7 +1065,6 @@ int main(void)
         test_threads();
         test_pg_budget();
         test_pg_sweep();
-        test_pg_conflict();
         test_pg_errors();
         test_speed();
         apr_pool_destroy(pool);
