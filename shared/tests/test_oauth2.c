@@ -165,6 +165,9 @@ static void test_flows(const char *dir)
     ok(csc_kv_shm_open(&real, apr_pstrcat(pool, dir, "/state", NULL), 64,
                        CSC_KV_SHM_FRESH, pool, &err) == APR_SUCCESS,
        "a state file");
+    if (!real) {
+        return;
+    }
     /* each flow's callback runs twice, as a retry would run it */
     env.kv = kv_twice_wrap(&twice, real);
     memset(&f, 0, sizeof(f));
