@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A state that runs every update callback twice, as a compare-and-set
  * backend does after a conflict (csc_kv.h: callbacks are pure).  The first
- * run sees the key as it was before its last write (what a read that lost
- * the race saw), and its output is thrown away; the second sees the key as
- * it is, and its output is the one kept.  A callback that carries anything
+ * run sees the key as the update before this one found it (what a read
+ * that lost a race to that update saw), and its output is thrown away; the
+ * second sees the key as it is, and its output is the one kept.  A callback that carries anything
  * from one run into the next (a count of records to delete, a verdict
  * flag) then answers from the stale record, or writes past the end of its
  * arrays, and the tests that run through this state see it. */
@@ -132,6 +132,11 @@ static apr_status_t kv_twice_del(csc_kv_t *kv, const void *key,
     return csc_kv_del(((kv_twice_t *)kv->impl)->real, key, klen);
 }
 
+static apr_status_t kv_twice_child_init(csc_kv_t *kv, apr_pool_t *p)
+{
+    return csc_kv_child_init(((kv_twice_t *)kv->impl)->real, p);
+}
+
 static void kv_twice_close(csc_kv_t *kv)
 {
     csc_kv_close(((kv_twice_t *)kv->impl)->real);
@@ -147,7 +152,7 @@ static csc_kv_t *kv_twice_wrap(kv_twice_t *t, csc_kv_t *real)
     t->ops.put = kv_twice_put;
     t->ops.del = kv_twice_del;
     t->ops.update = kv_twice_update;
-    t->ops.child_init = NULL;
+    t->ops.child_init = kv_twice_child_init;
     t->ops.close = kv_twice_close;
     t->kv.ops = &t->ops;
     t->kv.impl = t;
