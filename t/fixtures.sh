@@ -112,6 +112,9 @@ pin erin-both 135792
 both_secret=$(otp erin-both totp)
 mk "$main" erin-online erin ec:P-256 "$e"
 otp erin-online online >/dev/null
+# another online credential of erin's, for races and cross-use of codes
+mk "$main" erin-online2 erin ec:P-256 "$e"
+otp erin-online2 online >/dev/null
 mk "$main" erin-lock erin ec:P-256 "$e"
 pin erin-lock 975311
 mk "$main" erin-lock2 erin ec:P-256 "$e"
@@ -214,6 +217,7 @@ cat > "$fx/fixture.json" <<JSON
     "erin-hotp": {"secret": "$hotp_secret"},
     "erin-both": {"pin": "135792", "secret": "$both_secret"},
     "erin-online": {},
+    "erin-online2": {},
     "erin-lock": {"pin": "975311"},
     "erin-lock2": {"pin": "975322"},
     "erin-race": {"secret": "$race_secret"},

@@ -9,7 +9,7 @@ use lib 't/lib';
 use CSC::Test;
 use CSC::OTP qw(totp hotp);
 
-plan tests => 55;
+plan tests => 61;
 
 my $fx = fixture();
 my $erin = login('v1', 'erin', 'erin-secret');
@@ -128,6 +128,33 @@ ok t_cmp($sent, qr/^\d{6}$/, 'the delivery received a 6-digit code');
 ok t_cmp($r->code, 200, 'the delivered code authorizes');
 ($r, $j) = auth1(credentialID => 'erin-online', numSignatures => 1, OTP => $sent);
 ok t_cmp(error_is($r, $j), '400|invalid_otp|The OTP is invalid', 'once only');
+# a delivered code belongs to its credential and its user.  The wrong
+# tries go to erin-online2, which no other check uses: failures are
+# counted on /race/csc too, only never blocked there.
+($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, token => $erin);
+$sent = CSC::OTP::last_sent('erin-online');
+($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online2'}, token => $erin);
+my $sent2 = CSC::OTP::last_sent('erin-online2');
+ok t_true($sent ne $sent2, 'two credentials, two codes', "$sent $sent2");
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-online2', numSignatures => 1,
+                    OTP => $sent}, token => $erin, prefix => '/race/csc');
+ok t_cmp(error_is($r, $j), '400|invalid_otp|The OTP is invalid', "another credential's code is refused");
+my $gina = login('v1', 'gina', 'gina-secret');
+($r, $j) = csc_call('v1', 'credentials/authorize', {credentialID => 'erin-online', numSignatures => 1,
+                    OTP => $sent}, token => $gina, prefix => '/race/csc');
+ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter credentialID',
+         "another user cannot use the code of erin's credential");
+($r, $j) = auth1(credentialID => 'erin-online', numSignatures => 1, OTP => $sent);
+ok t_cmp($r->code, 200, 'neither spent it: it still authorizes its own credential');
+# single use under a race: 16 authorizations with one right code, over
+# several children
+my ($wins, $total, @answers) = race(16, sub {
+    csc_call('v1', 'credentials/authorize', {credentialID => 'erin-online2', numSignatures => 1, OTP => $sent2},
+             token => $erin, prefix => '/race/csc');
+});
+ok t_cmp("$wins of $total", '1 of 16', 'one delivered code, 16 parallel authorizations: one SAD');
+ok t_true(!grep({ !/^200 / && !/"error":"invalid_otp"/ } @answers),
+          'every other answer is invalid_otp', join("\n", @answers));
 ($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-pin'}, token => $erin);
 ok t_cmp(error_is($r, $j), '400|invalid_request|Invalid parameter credentialID', 'sendOTP for an offline credential');
 ($r, $j) = csc_call('v1', 'credentials/sendOTP', {credentialID => 'erin-online'}, authorization => 'Basic x');
