@@ -2,7 +2,7 @@
 /* rawsign: the raw rates the benchmark compares mod_csc against.
  *
  *   rawsign sign --keyref REF --algo OID [--module PATH] [--pin-file F]
- *                [--threads N] [--procs] [--seconds S]
+ *                [--threads N] [--procs] [--seconds S] [--round-trips]
  *   rawsign pin  --iterations N [--threads N] [--procs] [--seconds S]
  *   rawsign syscall [--threads N] [--procs] [--seconds S]
  *
@@ -22,16 +22,31 @@
  * so the operation in flight when time runs out does not bias the rate.
  * The CPU time used while the clock ran is reported too (cpu_us_per_op,
  * and the part booked as system time, sys_us_per_op): unlike the rate it
- * does not depend on what else runs on the machine. */
+ * does not depend on what else runs on the machine.
+ *
+ * --round-trips puts a server's rhythm around each operation: before it,
+ * the worker sends 1 KiB over a loopback TCP connection to an echo thread
+ * of its own and waits for it to come back, as a server worker waits for
+ * the next request and writes the last response.  The operation then runs
+ * after a sleep, a wake-up and the kernel's network path, with whatever
+ * they left in the caches; its own CPU (the thread's, from just before to
+ * just after it) is what cpu_us_per_op reports (sys_us_per_op is null:
+ * no clock splits one operation's CPU), and the whole loop's CPU per
+ * operation, round trips and echo threads included, is
+ * loop_cpu_us_per_op. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +82,7 @@ typedef struct {
     unsigned iterations;
     int threads;
     int procs;
+    int round_trips;
     double seconds;
     csc_sig_params_t sp;
     const char *pin_hash;
@@ -84,6 +100,7 @@ typedef struct {
     int failed;
     int warmup_retries;
     cpu_t cpu;                  /* --procs: CPU seconds of this process */
+    double op_cpu;              /* --round-trips: of the operations alone */
 } worker_t;
 
 static atomic_int go;
@@ -109,6 +126,18 @@ static cpu_t cpu_since(cpu_t then)
     c.total -= then.total;
     c.sys -= then.sys;
     return c;
+}
+
+/* CPU seconds of the calling thread so far.  The thread's clock, not
+ * getrusage(RUSAGE_THREAD): that one moves only when the thread is switched
+ * out, and the user/system split it could add is sampled at the tick, far
+ * coarser than one operation. */
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static double now_sec(void)
@@ -192,6 +221,86 @@ static int one_op(const bench_conf_t *bc, const unsigned char *dg,
     return 0;
 }
 
+/* --round-trips: the size of the message each round trip carries, about
+ * a signHash request and its response */
+#define ROUND_TRIP_BYTES 1024
+
+static int full_io(int fd, char *buf, size_t len, int writing)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t r = writing ? write(fd, buf + done, len - done)
+                            : read(fd, buf + done, len - done);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static void *echo_main(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    char buf[ROUND_TRIP_BYTES];
+
+    while (full_io(fd, buf, sizeof(buf), 0) == 0
+           && full_io(fd, buf, sizeof(buf), 1) == 0) {
+    }
+    close(fd);
+    return NULL;
+}
+
+/* A loopback TCP connection whose other end an echo thread serves; the
+ * worker's end, or -1.  The echo thread ends when the worker closes it. */
+static int echo_connection(void)
+{
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    int l, c = -1, s = -1;
+    pthread_t tid;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    l = socket(AF_INET, SOCK_STREAM, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) != 0
+        || listen(l, 1) != 0
+        || getsockname(l, (struct sockaddr *)&a, &alen) != 0
+        || (c = socket(AF_INET, SOCK_STREAM, 0)) < 0
+        || connect(c, (struct sockaddr *)&a, sizeof(a)) != 0
+        || (s = accept(l, NULL, NULL)) < 0
+        || pthread_create(&tid, NULL, echo_main, (void *)(intptr_t)s) != 0) {
+        if (c >= 0) {
+            close(c);
+        }
+        if (s >= 0) {
+            close(s);
+        }
+        c = -1;
+    }
+    else {
+        pthread_detach(tid);
+    }
+    if (l >= 0) {
+        close(l);
+    }
+    return c;
+}
+
+static int round_trip(int fd)
+{
+    char buf[ROUND_TRIP_BYTES];
+
+    memset(buf, 'r', sizeof(buf));
+    return full_io(fd, buf, sizeof(buf), 1) == 0
+           && full_io(fd, buf, sizeof(buf), 0) == 0 ? 0 : -1;
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
@@ -199,6 +308,7 @@ static void *worker_main(void *arg)
     unsigned char dg[64];
     apr_pool_t *p;
     double t0;
+    int echo_fd = -1;
 
     apr_pool_create(&p, NULL);
     RAND_bytes(dg, sizeof(dg));
@@ -215,20 +325,40 @@ static void *worker_main(void *arg)
         apr_pool_clear(p);
         usleep(50000);
     }
+    if (bc->round_trips && (echo_fd = echo_connection()) < 0) {
+        fprintf(stderr, "rawsign: no loopback connection for --round-trips\n");
+        w->failed = 1;
+    }
     while (!atomic_load(&go)) {
         usleep(1000);
     }
     t0 = now_sec();
-    while (!atomic_load(&stop)) {
+    while (!w->failed && !atomic_load(&stop)) {
+        double c0 = 0;
+        int rc;
         apr_pool_clear(p);
         dg[0]++;
-        if (one_op(bc, dg, p, 0) != 0) {
+        if (echo_fd >= 0) {
+            if (round_trip(echo_fd) != 0) {
+                w->failed = 1;
+                break;
+            }
+            c0 = thread_cpu_now();
+        }
+        rc = one_op(bc, dg, p, 0);
+        if (echo_fd >= 0) {
+            w->op_cpu += thread_cpu_now() - c0;
+        }
+        if (rc != 0) {
             w->failed = 1;
             break;
         }
         w->ops += bc->mode == MODE_SYSCALL ? SYSCALLS_PER_OP : 1;
     }
     w->elapsed = now_sec() - t0;
+    if (echo_fd >= 0) {
+        close(echo_fd);
+    }
     apr_pool_destroy(p);
     return NULL;
 }
@@ -377,7 +507,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: rawsign sign --keyref REF --algo OID [--module PATH] "
             "[--pin-file F]\n"
-            "                    [--threads N] [--procs] [--seconds S]\n"
+            "                    [--threads N] [--procs] [--seconds S] "
+            "[--round-trips]\n"
             "       rawsign pin --iterations N [--threads N] [--procs] "
             "[--seconds S]\n"
             "       rawsign syscall [--threads N] [--procs] [--seconds S]\n");
@@ -419,6 +550,10 @@ static void parse_args(int argc, char **argv, bench_conf_t *bc)
             bc->procs = 1;
             continue;
         }
+        if (!strcmp(o, "--round-trips")) {
+            bc->round_trips = 1;
+            continue;
+        }
         if (!v) {
             usage();
         }
@@ -457,6 +592,11 @@ static void parse_args(int argc, char **argv, bench_conf_t *bc)
     }
 }
 
+static double per_op_us(double seconds, unsigned long ops)
+{
+    return ops ? seconds * 1e6 / (double)ops : 0.0;
+}
+
 int main(int argc, char **argv)
 {
     bench_conf_t bc;
@@ -468,6 +608,7 @@ int main(int argc, char **argv)
     unsigned long ops = 0;
     double rate = 0, elapsed = 0;
     cpu_t cpu;
+    double op_cpu = 0;
     int i, n, failed = 0, retries = 0;
 
     memset(&bc, 0, sizeof(bc));
@@ -517,13 +658,23 @@ int main(int argc, char **argv)
         if (ws[i].elapsed > elapsed) {
             elapsed = ws[i].elapsed;
         }
+        op_cpu += ws[i].op_cpu;
     }
     printf("{\"mode\":\"%s\",\"workers\":%d,\"shape\":\"%s\","
-           "\"ops\":%lu,\"seconds\":%.3f,\"rate\":%.1f,"
-           "\"cpu_s\":%.3f,\"cpu_us_per_op\":%.3f,\"sys_us_per_op\":%.3f",
+           "\"ops\":%lu,\"seconds\":%.3f,\"rate\":%.1f,\"cpu_s\":%.3f",
            mode_names[bc.mode], n, bc.procs ? "processes" : "threads", ops,
-           elapsed, rate, cpu.total, ops ? cpu.total * 1e6 / (double)ops : 0.0,
-           ops ? cpu.sys * 1e6 / (double)ops : 0.0);
+           elapsed, rate, cpu.total);
+    /* --round-trips: the operations' own CPU, with no system-time split
+     * (see thread_cpu_now), and the whole loop's beside it */
+    if (bc.round_trips) {
+        printf(",\"cpu_us_per_op\":%.3f,\"sys_us_per_op\":null,"
+               "\"round_trips\":true,\"loop_cpu_us_per_op\":%.3f",
+               per_op_us(op_cpu, ops), per_op_us(cpu.total, ops));
+    }
+    else {
+        printf(",\"cpu_us_per_op\":%.3f,\"sys_us_per_op\":%.3f",
+               per_op_us(cpu.total, ops), per_op_us(cpu.sys, ops));
+    }
     if (bc.mode == MODE_PIN) {
         printf(",\"iterations\":%u", bc.iterations);
     }

@@ -355,7 +355,16 @@ raw_set() {     # raw_set MPM REP
 # lock and futex of a request pays it, and a virtual machine can charge
 # several times what bare metal does
 raw syscall - 1 syscall --threads 1
+# for the reader: each signature after a loopback round trip of 1 KiB, as
+# a server worker signs between reading a request and writing a response,
+# with the signature's own CPU reported (the overhead's third baseline)
+raw ec-rt - 1 sign --keyref "$ec_ref" --algo "$oid_ec" "${sign_args[@]}" \
+    --round-trips
+raw ecfile-rt - 1 sign --keyref "$ecfile_ref" --algo "$oid_ec" \
+    --threads "$raw_threads" --round-trips
 if [ "$mode" = full ]; then
+    raw rsa-rt - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
+        "${sign_args[@]}" --round-trips
     # for the reader: the same signing in forked processes (prefork's shape)
     raw rsa-procs - 1 sign --keyref "$rsa_ref" --algo "$oid_rsa" \
         "${sign_args[@]}" --procs
