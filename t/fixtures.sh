@@ -30,6 +30,9 @@ htpasswd -bB "$fx/htpasswd" frank 'frank-secret' 2>/dev/null
 # t/api/014_state_limits.t)
 htpasswd -bB "$fx/htpasswd" gina 'gina-secret' 2>/dev/null
 htpasswd -bB "$fx/htpasswd" hugo 'hugo-secret' 2>/dev/null
+# the OAuth 2.0 sign-in form's throttle (t/api/090_oauth2.t): wrong passwords
+# count per user name across all locations, so no other test may spend ivan's
+htpasswd -bB "$fx/htpasswd" ivan 'ivan-secret' 2>/dev/null
 htpasswd -bcB "$fx/htpasswd-tenant" dave 'dave-secret' 2>/dev/null
 # nginx has no DBM provider: its auth/login file holds carol as well, in
 # apr1 MD5, a second scheme beside bcrypt (t/nginx/nginx.conf.in)
@@ -208,7 +211,8 @@ cat > "$fx/fixture.json" <<JSON
     "erin": {"login": "erin", "password": "erin-secret"},
     "frank": {"login": "frank", "password": "frank-secret"},
     "gina": {"login": "gina", "password": "gina-secret"},
-    "hugo": {"login": "hugo", "password": "hugo-secret"}
+    "hugo": {"login": "hugo", "password": "hugo-secret"},
+    "ivan": {"login": "ivan", "password": "ivan-secret"}
   },
   "credentials": {
     "erin-pin": {"pin": "246813"},
