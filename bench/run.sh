@@ -249,6 +249,17 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -I"$top/shared" -I"$top/sha
     $(pkg-config --cflags $deps) "$bench/rawsign.c" "$libcsc" \
     $(pkg-config --libs $deps) -lpthread -o "$W/bin/rawsign" \
     || die "cannot compile bench/rawsign.c"
+# the bare signature inside httpd (scenarios raw_a, raw_b, raw_b_file):
+# libcsc's symbols stay inside the module (--exclude-libs)
+httpd_inc=$(apxs -q INCLUDEDIR 2>/dev/null || echo /usr/include/apache2)
+[ -f "$httpd_inc/httpd.h" ] || die "httpd headers missing (apt-get install apache2-dev)"
+# shellcheck disable=SC2046
+gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -shared \
+    -I"$top/shared" -I"$top/shared/include" -I"$httpd_inc" \
+    $(pkg-config --cflags $deps) "$bench/mod_bench_rawsign.c" "$libcsc" \
+    $(pkg-config --libs $deps) -Wl,--exclude-libs,ALL \
+    -o "$W/bin/mod_bench_rawsign.so" \
+    || die "cannot compile bench/mod_bench_rawsign.c"
 # csc-admin runs as $buser, who may not reach the tree (a clone under
 # /root): a private copy too
 admin=$W/bin/csc-admin
@@ -405,6 +416,9 @@ sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
     -e "s|@EVENT_CHILDREN@|$event_children|g" \
     -e "s|@EVENT_THREADS@|$event_threads|g" \
+    -e "s|@RAWSIGN_MODULE@|$W/bin/mod_bench_rawsign.so|g" \
+    -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
+    -e "s|@ECFILE_REF@|$ecfile_ref|g" \
     "$bench/httpd.conf.in" > "$W/srv/httpd.conf"
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
@@ -433,10 +447,12 @@ pg_start() {
     envs+=(CSC_BENCH_STATE="pgsql:$(cat "$pg_dir/conninfo") dbname=csc_state")
 }
 
-start_httpd() {     # start_httpd MPM (or nginx)
+start_httpd() {     # start_httpd MPM (or nginx) [raw]
     local def=() i
     [ "$1" = prefork ] && def=(-DPREFORK)
     [ "$1" = pgsql ] && def=(-DPGSTATE)
+    # raw: bench/mod_bench_rawsign.c instead of mod_csc
+    [ "${2:-}" = raw ] && def+=(-DRAWSIGN)
     rm -f "$W/srv/run/httpd.pid"
     rm -f "$W/srv/logs/error_log"
     if [ "$1" = nginx ] || [ "$1" = nginx-loop ]; then
@@ -530,6 +546,7 @@ hashes() {          # hashes N: comma-separated random SHA-256 digests
     printf '%s' "$list"
 }
 hash1=$(hashes 1)
+declare -A sads_of  # credential -> the SADs its last signHash run used
 hash32=$(hashes 32)
 
 wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
@@ -547,9 +564,9 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     # of a time
     case $sc in mem|mem_warm) kind=b; [ "$mem_key" = rsa ] && kind=a ;; esac
     case $kind in
-        a|a_tls|c) cred=rsa; algo=$oid_rsa ;;
-        b) cred=ec; algo=$oid_ec ;;
-        b_file) cred=ecfile; algo=$oid_ec ;;
+        a|a_tls|c|raw_a) cred=rsa; algo=$oid_rsa ;;
+        b|raw_b) cred=ec; algo=$oid_ec ;;
+        b_file|raw_b_file) cred=ecfile; algo=$oid_ec ;;
     esac
     case $kind in
         a|b|b_file|c|a_tls)
@@ -567,6 +584,7 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
                 sad_count=$(( 2 + mem_budget / sighash_max ))
             fi
             list=$(sads "$cred" "$sad_count") || exit 1
+            sads_of[$cred]=$list
             env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
                   BENCH_SIGNALGO="$algo" BENCH_HASHES="$h"
                   BENCH_SADS="$list" BENCH_SAD_BUDGET="$sighash_max") ;;
@@ -576,6 +594,16 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             env+=(BENCH_TOKEN="$token" BENCH_CRED=rsa BENCH_SIGNALGO="$oid_rsa"
                   BENCH_HASHES="$hash1" BENCH_PIN="$user_pin"
                   BENCH_BASE=/csc/v1) ;;
+        raw_a|raw_b|raw_b_file)
+            # byte for byte the requests of a, b or b_file, with the SADs
+            # their last run used; the module signs the body's SHA-256
+            url=$base/rawsign/$cred
+            script=$bench/signhash.lua
+            list=${sads_of[$cred]:-}
+            [ -n "$list" ] || die "$sc runs after ${kind#raw_}, which made no SADs"
+            env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
+                  BENCH_SIGNALGO="$algo" BENCH_HASHES="$hash1"
+                  BENCH_SADS="$list" BENCH_SAD_BUDGET="$sighash_max") ;;
         e) url=$base/csc/v1/info; script=$bench/get.lua
            env+=(BENCH_EXPECT='"methods"') ;;
         f) url=$base/1k.txt; script=$bench/get.lua ;;
@@ -627,6 +655,16 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     else
         fail "$mpm/$sc rep $rep: errors or non-200 responses (see above)"
     fi
+}
+
+check_crashes() {   # check_crashes LABEL: after a server stopped
+    if grep -Eq 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
+            "$W/srv/logs/error_log"; then
+        grep -E 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
+            "$W/srv/logs/error_log" | head -5 >&2
+        fail "$1: an httpd child crashed"
+    fi
+    cp "$W/srv/logs/error_log" "$out/error_log.$1"
 }
 
 all_sel=$scenarios
@@ -692,13 +730,28 @@ for mpm in $mpms; do
     fi
 
     stop_httpd
-    if grep -Eq 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
-            "$W/srv/logs/error_log"; then
-        grep -E 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
-            "$W/srv/logs/error_log" | head -5 >&2
-        fail "$mpm: an httpd child crashed"
+    check_crashes "$mpm"
+
+    # The bare signature inside httpd: the same requests to a server of
+    # the same MPM and shape that only signs (bench/mod_bench_rawsign.c).
+    # What mod_csc costs beyond it is the module's own work; what it costs
+    # beyond the raw loop is the server's around any signature.
+    case $mpm in event|prefork) raw_scs=$(selected_of "a b b_file") ;; *) raw_scs="" ;; esac
+    if [ -n "$raw_scs" ]; then
+        raw_scs=$(for sc in $raw_scs; do printf ' raw_%s' "$sc"; done)
+        log "=== $mpm: the bare signature inside httpd"
+        start_httpd "$mpm" raw
+        for sc in $raw_scs; do
+            wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
+        done
+        for rep in $(seq 1 "$reps"); do
+            for sc in $raw_scs; do
+                wrk_run "$mpm" "$sc" "$rep" "$dur"
+            done
+        done
+        stop_httpd
+        check_crashes "$mpm-raw"
     fi
-    cp "$W/srv/logs/error_log" "$out/error_log.$mpm"
 done
 
 # --- report -----------------------------------------------------------------------
