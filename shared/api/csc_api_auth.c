@@ -153,8 +153,10 @@ static int check_password(csc_call_t *call, const char *user,
         password_time(call->env, apr_time_now() - start);
     }
     else if (ok == CSC_PASSWORD_NO_USER) {
-        apr_interval_time_t left = password_time(call->env, 0)
-                                   - (apr_time_now() - start);
+        /* the wait makes up for the check, not for the state's write of
+         * the average, which a wrong password pays on top of its check */
+        apr_interval_time_t spent = apr_time_now() - start;
+        apr_interval_time_t left = password_time(call->env, 0) - spent;
 
         if (left > 0) {
             apr_sleep(left);

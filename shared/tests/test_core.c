@@ -36,10 +36,23 @@ static csc_env_t env;
 static csc_cfg_t *cfg;
 static const csc_log_t *call_log;   /* req.log of every call() */
 
+/* test_unknown_user_time: how long a known user's check takes, and
+ * whether an unknown user is told apart, as httpd's providers do */
+static apr_interval_time_t check_time;
+static int tell_no_user;
+
 /* The password check a server binding would provide. */
 static int check_password(void *baton, const char *user, const char *pw)
 {
+    int known = !strcmp(user, "alice") || !strcmp(user, "bob");
+
     (void)baton;
+    if (!known && tell_no_user) {
+        return CSC_PASSWORD_NO_USER;
+    }
+    if (known && check_time) {
+        apr_sleep(check_time);
+    }
     return (!strcmp(user, "alice") && !strcmp(pw, "pw-a"))
         || (!strcmp(user, "bob") && !strcmp(pw, "pw-b"));
 }
@@ -1063,6 +1076,80 @@ static void test_limits(void)
            CSC_LIMIT_OK, "0 is no limit");
 }
 
+/* A state whose every update takes longer: PostgreSQL committing on a
+ * busy disk. */
+static csc_kv_t *slow_real;
+static apr_interval_time_t slow_extra;
+
+static apr_status_t kv_slow_update(csc_kv_t *kv, const void *key,
+                                   apr_size_t klen, csc_kv_update_fn *fn,
+                                   void *baton)
+{
+    apr_status_t rv = slow_real->ops->update(slow_real, key, klen, fn, baton);
+
+    (void)kv;
+    apr_sleep(slow_extra);
+    return rv;
+}
+
+static apr_interval_time_t login_time(const char *user)
+{
+    apr_time_t t0 = apr_time_now();
+    const char *tok = login(user, "wrong");
+
+    ok(!tok, "%s: a wrong password, no token", user);
+    return apr_time_now() - t0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    apr_interval_time_t x = *(const apr_interval_time_t *)a,
+                        y = *(const apr_interval_time_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* An unknown user name is answered after the running average of password
+ * checks, and must still cost what a wrong password does when the state's
+ * write of that average is slow: the wait is what the check did not take,
+ * not what the check and the write together did not. */
+static void test_unknown_user_time(void)
+{
+    static csc_kv_ops_t ops;
+    static csc_kv_t slow;
+    apr_interval_time_t wrong[5], unknown[5];
+    int i;
+
+    slow_real = env.kv;
+    ops = *env.kv->ops;
+    ops.update = kv_slow_update;
+    slow = *env.kv;
+    slow.ops = &ops;
+    env.kv = &slow;
+    check_time = apr_time_from_msec(10);
+    slow_extra = apr_time_from_msec(15);
+    tell_no_user = 1;
+    ok(!csc_cfg_set(cfg, "login_limit", "T", "0", pool), "no throttle");
+    /* the average follows 1/8 of each new check: let it settle */
+    for (i = 0; i < 24; i++) {
+        login("alice", "warm-up");
+    }
+    for (i = 0; i < 5; i++) {
+        wrong[i] = login_time("alice");
+        unknown[i] = login_time("nobody-of-that-name");
+    }
+    qsort(wrong, 5, sizeof(wrong[0]), by_time);
+    qsort(unknown, 5, sizeof(unknown[0]), by_time);
+    ok(unknown[2] >= wrong[2] * 85 / 100, "with a slow state, an unknown "
+       "user (%" APR_INT64_T_FMT " us) takes what a wrong password takes "
+       "(%" APR_INT64_T_FMT " us)", (apr_int64_t)unknown[2],
+       (apr_int64_t)wrong[2]);
+    ok(unknown[2] <= wrong[2] * 3 / 2, "and not much longer");
+    env.kv = slow_real;
+    check_time = 0;
+    tell_no_user = 0;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/csc-test-core-XXXXXX";
@@ -1104,6 +1191,7 @@ int main(void)
     test_grant_compact();
     test_pin_source(dir);
     test_tenant_quota(dir);
+    test_unknown_user_time();
     ok(twice.reruns >= 50 && twice.stale >= 20,
        "the flows above ran %lu state callbacks twice, %lu first on an "
        "older record", twice.reruns, twice.stale);
