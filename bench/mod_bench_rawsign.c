@@ -12,14 +12,14 @@
  * too, which separates the module's own cost from what the token library
  * costs more inside a server than in a loop (issue 21).
  *
- * Server-wide: BenchRawSignPKCS11Module PATH, BenchRawSignPINFile FILE,
- * as CSCPKCS11Module and CSCPKCS11PIN file:... are for mod_csc.  Never load
+ * Server-wide: BenchRawSignPKCS11Module PATH and BenchRawSignPIN
+ * file:/path|env:VARIABLE, as CSCPKCS11Module and CSCPKCS11PIN are for
+ * mod_csc.  Never load
  * it beside mod_csc: both would drive libcrypto's one "pkcs11" engine. */
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include <apr_file_io.h>
 #include <apr_global_mutex.h>
 #include <apr_strings.h>
 
@@ -31,6 +31,7 @@
 #include "util_mutex.h"
 
 #include "base/csc_b64.h"
+#include "config/csc_pin_source.h"
 #include "crypto/csc_algo.h"
 #include "signer/csc_signer.h"
 
@@ -42,7 +43,7 @@ module AP_MODULE_DECLARE_DATA bench_rawsign_module;
 
 typedef struct {
     const char *pkcs11_module;
-    const char *pin_file;
+    const char *pin_source;
 } srv_cfg;
 
 typedef struct {
@@ -71,7 +72,12 @@ static const char *set_srv(cmd_parms *cmd, void *dummy, const char *arg)
                                        &bench_rawsign_module);
     (void)dummy;
     if (cmd->info) {
-        sc->pin_file = arg;
+        const char *err = csc_pin_source_check(cmd->cmd->name, arg,
+                                               cmd->pool);
+        if (err) {
+            return err;
+        }
+        sc->pin_source = arg;
     }
     else {
         sc->pkcs11_module = arg;
@@ -111,23 +117,6 @@ static void load_unlock(void *baton)
     apr_global_mutex_unlock(load_mutex);
 }
 
-/* The first line of the PIN file, or NULL. */
-static char *read_pin(const char *path, apr_pool_t *p)
-{
-    char buf[256];
-    apr_size_t len = 0;
-    apr_file_t *f;
-
-    if (apr_file_open(&f, path, APR_FOPEN_READ, 0, p) != APR_SUCCESS) {
-        return NULL;
-    }
-    apr_file_read_full(f, buf, sizeof(buf) - 1, &len);
-    apr_file_close(f);
-    buf[len] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return len ? apr_pstrdup(p, buf) : NULL;
-}
-
 static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     (void)plog;
@@ -143,19 +132,18 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                        &bench_rawsign_module);
     csc_signer_conf_t conf = {sc->pkcs11_module, NULL, load_lock,
                               load_unlock, NULL};
+    const char *err;
     apr_status_t rv;
 
     (void)plog;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
-    if (sc->pin_file) {
-        conf.pkcs11_pin = read_pin(sc->pin_file, ptemp);
-        if (!conf.pkcs11_pin) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "BenchRawSignPINFile %s unreadable", sc->pin_file);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
+    err = csc_pin_source_read("BenchRawSignPIN", sc->pin_source,
+                              &conf.pkcs11_pin, ptemp);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     rv = ap_global_mutex_create(&load_mutex, NULL, RAWSIGN_MUTEX, NULL, s,
                                 pconf, 0);
@@ -259,8 +247,8 @@ static int handler(request_rec *r)
 static const command_rec cmds[] = {
     AP_INIT_TAKE1("BenchRawSignPKCS11Module", set_srv, NULL, RSRC_CONF,
                   "PKCS#11 module for engine: keys"),
-    AP_INIT_TAKE1("BenchRawSignPINFile", set_srv, (void *)1, RSRC_CONF,
-                  "file holding the token's user PIN"),
+    AP_INIT_TAKE1("BenchRawSignPIN", set_srv, (void *)1, RSRC_CONF,
+                  "the token's user PIN: file:/path or env:VARIABLE"),
     AP_INIT_TAKE2("BenchRawSign", set_key, NULL, ACCESS_CONF,
                   "key reference and signature algorithm OID to sign with"),
     { .name = NULL }

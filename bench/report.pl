@@ -96,9 +96,9 @@ my %desc = (
     e     => 'info (GET): module HTTP floor',
     f     => 'static 1 KiB file: httpd floor',
     a_tls => 'signHash, 1 hash, RSA-2048, over TLS',
-    raw_a => 'the bare RSA-2048 signature inside httpd (a\'s requests, no CSC)',
-    raw_b => 'the bare ECDSA P-256 signature inside httpd (b\'s requests, no CSC)',
-    raw_b_file => 'the bare file-key signature inside httpd (b_file\'s requests, no CSC)',
+    raw_a => 'the bare RSA-2048 signature inside the server (a\'s requests, no CSC)',
+    raw_b => 'the bare ECDSA P-256 signature inside the server (b\'s requests, no CSC)',
+    raw_b_file => 'the bare file-key signature inside the server (b_file\'s requests, no CSC)',
 );
 my @order = qw(a b b_file c d e f a_tls raw_a raw_b raw_b_file);
 # what each ratio divides by (raw: rsa, ec or flow; e: scenario f), its
@@ -163,9 +163,9 @@ my $overhead_target = 1.0;
 # the other baselines of the multiple, each the CPU per signature of: the
 # raw loop in forked processes (full mode); each signature's own when it
 # follows a loopback round trip, as in a server (rawsign --round-trips);
-# and the bare signature inside httpd, a request of the same MPM's
-# raw_ scenario (bench/mod_bench_rawsign.c), where the module's own work
-# is all that differs
+# and the bare signature inside the server, a request of the same MPM's
+# raw_ scenario (bench/mod_bench_rawsign.c; nginx-loop: nginx's, the same
+# server), where the module's own work is all that differs
 my %res;
 sub raw_run_cpu {
     my ($suffix) = @_;
@@ -177,11 +177,14 @@ my @other_baselines = (
     { of => qr/^(rsa|ec|ecfile)$/, cpu => raw_run_cpu('-rt'),
       raw => 'round_trip', multiple => 'round_trips',
       column => 'against raw after a round trip' },
-    { of => qr/^(rsa|ec|ecfile)$/, raw => 'in_httpd', multiple => 'in_httpd',
-      column => 'against the bare signature in httpd',
+    { of => qr/^(rsa|ec|ecfile)$/, raw => 'in_server', multiple => 'in_server',
+      column => 'against the bare signature in the server',
       cpu => sub {
           my ($m, $sc) = @_;
-          my $t = $sc =~ /^(a|b|b_file)$/ && $res{$m}{"raw_$sc"} or return undef;
+          my $t = $sc =~ /^(a|b|b_file)$/
+              && ($res{$m}{"raw_$sc"}
+                  || ($m eq 'nginx-loop' && $res{nginx}{"raw_$sc"}))
+              or return undef;
           return median(@{ $t->{cpu_sig} || [] });
       } },
 );
@@ -625,10 +628,11 @@ if (@ov_rows) {
         . '1 KiB, as a server worker\'s does (rawsign --round-trips: what '
         . 'the sleep, the wake-up and the network path leave in the caches '
         . 'costs the signature); and against a request of the same MPM\'s '
-        . 'raw_ scenario, the bare signature inside httpd '
-        . '(bench/mod_bench_rawsign.c: the same requests, answered with a '
-        . 'signature of the body\'s hash and nothing else), where what is '
-        . 'left is the module\'s own work.  The raw_ rows themselves show '
+        . 'raw_ scenario, the bare signature inside the server '
+        . '(bench/mod_bench_rawsign.c, nginx: bench/ngx_bench_rawsign, '
+        . 'whose rows also serve nginx-loop: the same requests, answered '
+        . 'with a signature of the body\'s hash and nothing else), where '
+        . 'what is left is the module\'s own work.  The raw_ rows themselves show '
         . 'what a server costs around a bare signature (information).  '
         . 'Target ≤ '
         . sprintf('%.1f', $overhead_target) . ': the module and what it '

@@ -239,6 +239,19 @@ if [ "$mpms" = default ]; then
     [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx nginx-loop"
     [ -x /usr/lib/postgresql/15/bin/initdb ] && mpms="$mpms pgsql"
 fi
+# nginx's bare-signature module (scenarios raw_*, after nginx's block;
+# nginx-loop's are the same server), built as the CSC module is, from
+# nginx-dev's tree
+ngx_raw_module=""
+case " $mpms " in *" nginx "*)
+    bash "$top/ngx_csc/build.sh" "$top" "$top" "$W/ngx-rawsign" \
+        "$bench/ngx_bench_rawsign" ngx_http_bench_rawsign_module \
+        >"$W/ngx-rawsign.log" 2>&1 \
+        || { tail -20 "$W/ngx-rawsign.log" >&2; die "cannot build bench/ngx_bench_rawsign"; }
+    ngx_raw_module=$W/bin/ngx_http_bench_rawsign_module.so
+    cp "$W/ngx-rawsign/objs/ngx_http_bench_rawsign_module.so" "$ngx_raw_module"
+    rm -rf "$W/ngx-rawsign" ;;
+esac
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')
 if [ -n "$(git -C "$top" status --porcelain -- shared mod_csc 2>/dev/null)" ]; then
     commit="$commit+local changes in shared/ or mod_csc/"
@@ -423,6 +436,11 @@ sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
     "$bench/nginx.conf.in" > "$W/srv/nginx.conf"
+sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@PORT@|$port|g" \
+    -e "s|@RAWSIGN_NGX_MODULE@|$ngx_raw_module|g" \
+    -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
+    -e "s|@ECFILE_REF@|$ecfile_ref|g" \
+    "$bench/nginx-rawsign.conf.in" > "$W/srv/nginx-rawsign.conf"
 # nginx-loop: only password, PIN, OTP and OAuth 2.0 work in the pool
 sed -e 's|^\( *csc_thread_pool csc\);|\1 slow;|' "$W/srv/nginx.conf" \
     > "$W/srv/nginx-loop.conf"
@@ -451,13 +469,15 @@ start_httpd() {     # start_httpd MPM (or nginx) [raw]
     local def=() i
     [ "$1" = prefork ] && def=(-DPREFORK)
     [ "$1" = pgsql ] && def=(-DPGSTATE)
-    # raw: bench/mod_bench_rawsign.c instead of mod_csc
-    [ "${2:-}" = raw ] && def+=(-DRAWSIGN)
+    # raw: bench/mod_bench_rawsign.c (nginx: bench/ngx_bench_rawsign)
+    # instead of mod_csc
+    local ngx_conf=$1
+    [ "${2:-}" = raw ] && { def+=(-DRAWSIGN); ngx_conf=nginx-rawsign; }
     rm -f "$W/srv/run/httpd.pid"
     rm -f "$W/srv/logs/error_log"
     if [ "$1" = nginx ] || [ "$1" = nginx-loop ]; then
         [ -f "$ngx_module" ] || die "nginx: $ngx_module is not built"
-        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/$1.conf")
+        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/$ngx_conf.conf")
         as_user "${envs[@]}" "${ngx[@]}" -t -q >"$W/httpd-t.log" 2>&1 \
             || { cat "$W/httpd-t.log" >&2; die "nginx configuration test failed"; }
         as_user "${envs[@]}" setsid "${pin_srv[@]}" "${ngx[@]}" >"$W/httpd-start.log" 2>&1 \
@@ -732,14 +752,19 @@ for mpm in $mpms; do
     stop_httpd
     check_crashes "$mpm"
 
-    # The bare signature inside httpd: the same requests to a server of
-    # the same MPM and shape that only signs (bench/mod_bench_rawsign.c).
-    # What mod_csc costs beyond it is the module's own work; what it costs
-    # beyond the raw loop is the server's around any signature.
-    case $mpm in event|prefork) raw_scs=$(selected_of "a b b_file") ;; *) raw_scs="" ;; esac
+    # The bare signature inside the server: the same requests to a server
+    # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
+    # nginx: bench/ngx_bench_rawsign, on the event loop, once for nginx and
+    # nginx-loop).  What mod_csc costs beyond it is the module's own work;
+    # what it costs beyond the raw loop is the server's around any
+    # signature.
+    case $mpm in
+        event|prefork|nginx) raw_scs=$(selected_of "a b b_file") ;;
+        *) raw_scs="" ;;
+    esac
     if [ -n "$raw_scs" ]; then
         raw_scs=$(for sc in $raw_scs; do printf ' raw_%s' "$sc"; done)
-        log "=== $mpm: the bare signature inside httpd"
+        log "=== $mpm: the bare signature inside the server"
         start_httpd "$mpm" raw
         for sc in $raw_scs; do
             wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
