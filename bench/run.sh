@@ -589,22 +589,31 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
         b_file|raw_b_file) cred=ecfile; algo=$oid_ec ;;
     esac
     case $kind in
-        a|b|b_file|c|a_tls)
+        a|b|b_file|c|a_tls|raw_a|raw_b|raw_b_file)
             h=$hash1; [ "$kind" = c ] && h=$hash32
             url=$base/csc/v1/signatures/signHash
             [ "$kind" = a_tls ] && url=$tlsbase/csc/v1/signatures/signHash
             script=$bench/signhash.lua
-            # enough budget for 50k signatures/s, the batch counted per
-            # hash, as the same number of SADs for each wrk thread (one
-            # each when that is enough; see signhash.lua)
-            local per_thread=$(( (secs * 50000 + wrk_threads * sighash_max - 1)
-                                 / (wrk_threads * sighash_max) ))
-            sad_count=$(( wrk_threads * per_thread ))
-            if [ -n "${mem_budget:-}" ]; then
-                sad_count=$(( 2 + mem_budget / sighash_max ))
+            if [ "${kind#raw_}" != "$kind" ]; then
+                # byte for byte the requests of a, b or b_file, with the
+                # SADs their last run used; the module signs the body's
+                # SHA-256
+                url=$base/rawsign/$cred
+                list=${sads_of[$cred]:-}
+                [ -n "$list" ] || die "$sc runs after ${kind#raw_}, which made no SADs"
+            else
+                # enough budget for 50k signatures/s, the batch counted
+                # per hash, as the same number of SADs for each wrk thread
+                # (one each when that is enough; see signhash.lua)
+                local per_thread=$(( (secs * 50000 + wrk_threads * sighash_max - 1)
+                                     / (wrk_threads * sighash_max) ))
+                sad_count=$(( wrk_threads * per_thread ))
+                if [ -n "${mem_budget:-}" ]; then
+                    sad_count=$(( 2 + mem_budget / sighash_max ))
+                fi
+                list=$(sads "$cred" "$sad_count") || exit 1
+                sads_of[$cred]=$list
             fi
-            list=$(sads "$cred" "$sad_count") || exit 1
-            sads_of[$cred]=$list
             env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
                   BENCH_SIGNALGO="$algo" BENCH_HASHES="$h"
                   BENCH_SADS="$list" BENCH_SAD_BUDGET="$sighash_max") ;;
@@ -614,16 +623,6 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
             env+=(BENCH_TOKEN="$token" BENCH_CRED=rsa BENCH_SIGNALGO="$oid_rsa"
                   BENCH_HASHES="$hash1" BENCH_PIN="$user_pin"
                   BENCH_BASE=/csc/v1) ;;
-        raw_a|raw_b|raw_b_file)
-            # byte for byte the requests of a, b or b_file, with the SADs
-            # their last run used; the module signs the body's SHA-256
-            url=$base/rawsign/$cred
-            script=$bench/signhash.lua
-            list=${sads_of[$cred]:-}
-            [ -n "$list" ] || die "$sc runs after ${kind#raw_}, which made no SADs"
-            env+=(BENCH_TOKEN="$token" BENCH_CRED="$cred"
-                  BENCH_SIGNALGO="$algo" BENCH_HASHES="$hash1"
-                  BENCH_SADS="$list" BENCH_SAD_BUDGET="$sighash_max") ;;
         e) url=$base/csc/v1/info; script=$bench/get.lua
            env+=(BENCH_EXPECT='"methods"') ;;
         f) url=$base/1k.txt; script=$bench/get.lua ;;
