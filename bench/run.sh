@@ -186,23 +186,25 @@ else
     as_user() { env "$@"; }
 fi
 httpd_pid=""
-stop_httpd() {      # graceful-stop: see toolchain.md on the event MPM
-    local i
-    [ -n "$httpd_pid" ] || return 0
+raw_pid=""          # the bare-signature server's, beside it (raw_ scenarios)
+stop_server() {     # stop_server PIDVAR: graceful-stop (toolchain.md on event)
+    local i pid=${!1}
+    [ -n "$pid" ] || return 0
+    printf -v "$1" '%s' ""
     # nginx: QUIT is its graceful stop (WINCH only stops its workers)
-    kill -"${stop_signal:-WINCH}" "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+    kill -"${stop_signal:-WINCH}" "$pid" 2>/dev/null || return 0
     for i in $(seq 1 150); do
-        kill -0 "$httpd_pid" 2>/dev/null || { httpd_pid=""; return 0; }
+        kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.1
     done
-    log "httpd did not stop gracefully; sending TERM"
-    kill -TERM "$httpd_pid" 2>/dev/null || true
+    log "server $pid did not stop gracefully; sending TERM"
+    kill -TERM "$pid" 2>/dev/null || true
     sleep 2
-    kill -KILL "$httpd_pid" 2>/dev/null || true
-    httpd_pid=""
+    kill -KILL "$pid" 2>/dev/null || true
 }
 cleanup() {
-    stop_httpd || true
+    stop_server httpd_pid || true
+    stop_server raw_pid || true
     # an interrupt can come before pg_stop is defined (below)
     if command -v pg_stop >/dev/null 2>&1; then pg_stop; fi
     if [ "$keep" = 1 ]; then
@@ -424,32 +426,46 @@ free_port() {
 port=$(free_port)
 tlsport=$(free_port)
 while [ "$tlsport" = "$port" ]; do tlsport=$(free_port); done
+# the bare-signature server's (raw_ scenarios), running beside the other
+rawport=$(free_port)
+while [ "$rawport" = "$port" ] || [ "$rawport" = "$tlsport" ]; do rawport=$(free_port); done
+rawtlsport=$(free_port)
+while [ "$rawtlsport" = "$port" ] || [ "$rawtlsport" = "$tlsport" ] \
+      || [ "$rawtlsport" = "$rawport" ]; do rawtlsport=$(free_port); done
 event_children=$(( 128 / event_threads ))
-sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
-    -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
-    -e "s|@EVENT_CHILDREN@|$event_children|g" \
-    -e "s|@EVENT_THREADS@|$event_threads|g" \
-    -e "s|@RAWSIGN_MODULE@|$W/bin/mod_bench_rawsign.so|g" \
-    -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
-    -e "s|@ECFILE_REF@|$ecfile_ref|g" \
-    "$bench/httpd.conf.in" > "$W/srv/httpd.conf"
+# the bare-signature server has a directory of its own (pid file, logs,
+# scoreboard, TLS session cache) and its own ports
+mkdir -p "$W/srv-raw/htdocs" "$W/srv-raw/logs" "$W/srv-raw/run"
+cp "$W/srv/htdocs/1k.txt" "$W/srv-raw/htdocs/"
+httpd_conf() {      # httpd_conf SRV PORT TLSPORT
+    sed -e "s|@SRV@|$1|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$module|g" \
+        -e "s|@PORT@|$2|g" -e "s|@TLSPORT@|$3|g" \
+        -e "s|@EVENT_CHILDREN@|$event_children|g" \
+        -e "s|@EVENT_THREADS@|$event_threads|g" \
+        -e "s|@RAWSIGN_MODULE@|$W/bin/mod_bench_rawsign.so|g" \
+        -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
+        -e "s|@ECFILE_REF@|$ecfile_ref|g" \
+        "$bench/httpd.conf.in" > "$1/httpd.conf"
+}
+httpd_conf "$W/srv" "$port" "$tlsport"
+httpd_conf "$W/srv-raw" "$rawport" "$rawtlsport"
 sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@MODULE@|$ngx_module|g" \
     -e "s|@PORT@|$port|g" -e "s|@TLSPORT@|$tlsport|g" \
     "$bench/nginx.conf.in" > "$W/srv/nginx.conf"
-sed -e "s|@SRV@|$W/srv|g" -e "s|@W@|$W|g" -e "s|@PORT@|$port|g" \
+sed -e "s|@SRV@|$W/srv-raw|g" -e "s|@W@|$W|g" -e "s|@PORT@|$rawport|g" \
     -e "s|@RAWSIGN_NGX_MODULE@|$ngx_raw_module|g" \
     -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
     -e "s|@ECFILE_REF@|$ecfile_ref|g" \
-    "$bench/nginx-rawsign.conf.in" > "$W/srv/nginx-rawsign.conf"
+    "$bench/nginx-rawsign.conf.in" > "$W/srv-raw/nginx-rawsign.conf"
 # nginx-loop: only password, PIN, OTP and OAuth 2.0 work in the pool
 sed -e 's|^\( *csc_thread_pool csc\);|\1 slow;|' "$W/srv/nginx.conf" \
     > "$W/srv/nginx-loop.conf"
 grep -q 'csc_thread_pool csc slow;' "$W/srv/nginx-loop.conf" \
     || die "bench/nginx.conf.in: no csc_thread_pool line for nginx-loop"
-chown -R "$buser" "$W/srv"
-conf=$W/srv/httpd.conf
+chown -R "$buser" "$W/srv" "$W/srv-raw"
 base=http://127.0.0.1:$port
 tlsbase=https://127.0.0.1:$tlsport
+rawbase=http://127.0.0.1:$rawport
 
 # the pgsql "MPM": a private PostgreSQL, as $buser, for the state
 pg_dir=$W/pg
@@ -469,15 +485,19 @@ start_httpd() {     # start_httpd MPM (or nginx) [raw]
     local def=() i
     [ "$1" = prefork ] && def=(-DPREFORK)
     [ "$1" = pgsql ] && def=(-DPGSTATE)
-    # raw: bench/mod_bench_rawsign.c (nginx: bench/ngx_bench_rawsign)
-    # instead of mod_csc
-    local ngx_conf=$1
-    [ "${2:-}" = raw ] && { def+=(-DRAWSIGN); ngx_conf=nginx-rawsign; }
-    rm -f "$W/srv/run/httpd.pid"
-    rm -f "$W/srv/logs/error_log"
+    # raw: the bare-signature server, bench/mod_bench_rawsign.c (nginx:
+    # bench/ngx_bench_rawsign) instead of mod_csc, in its own directory
+    local ngx_conf=$1 srv=$W/srv b=$base pidvar=httpd_pid
+    if [ "${2:-}" = raw ]; then
+        def+=(-DRAWSIGN)
+        ngx_conf=nginx-rawsign srv=$W/srv-raw b=$rawbase pidvar=raw_pid
+    fi
+    local conf=$srv/httpd.conf
+    rm -f "$srv/run/httpd.pid"
+    rm -f "$srv/logs/error_log"
     if [ "$1" = nginx ] || [ "$1" = nginx-loop ]; then
         [ -f "$ngx_module" ] || die "nginx: $ngx_module is not built"
-        local ngx=(/usr/sbin/nginx -p "$W/srv" -e "$W/srv/logs/error_log" -c "$W/srv/$ngx_conf.conf")
+        local ngx=(/usr/sbin/nginx -p "$srv" -e "$srv/logs/error_log" -c "$srv/$ngx_conf.conf")
         as_user "${envs[@]}" "${ngx[@]}" -t -q >"$W/httpd-t.log" 2>&1 \
             || { cat "$W/httpd-t.log" >&2; die "nginx configuration test failed"; }
         as_user "${envs[@]}" setsid "${pin_srv[@]}" "${ngx[@]}" >"$W/httpd-start.log" 2>&1 \
@@ -492,24 +512,24 @@ start_httpd() {     # start_httpd MPM (or nginx) [raw]
             || { cat "$W/httpd-start.log" >&2; die "httpd did not start ($1)"; }
     fi
     for i in $(seq 1 100); do
-        if [ -s "$W/srv/run/httpd.pid" ] \
-           && curl -s -o /dev/null "$base/1k.txt"; then
-            httpd_pid=$(cat "$W/srv/run/httpd.pid")
-            check_pinning
+        if [ -s "$srv/run/httpd.pid" ] \
+           && curl -s -o /dev/null "$b/1k.txt"; then
+            printf -v "$pidvar" '%s' "$(cat "$srv/run/httpd.pid")"
+            check_pinning "${!pidvar}"
             return 0
         fi
         sleep 0.1
     done
-    tail -20 "$W/srv/logs/error_log" >&2
-    die "httpd ($1) is not answering on $base"
+    tail -20 "$srv/logs/error_log" >&2
+    die "httpd ($1${2:+ $2}) is not answering on $b"
 }
-httpd_pids() {      # the parent httpd and its children
-    echo "$httpd_pid" $(ps -o pid= --ppid "$httpd_pid")
+httpd_pids() {      # httpd_pids PID: the parent server and its children
+    echo "$1" $(ps -o pid= --ppid "$1")
 }
-check_pinning() {   # --wrk-cpus: every httpd process on the server's CPUs
+check_pinning() {   # check_pinning PID: --wrk-cpus, every process on the server's CPUs
     local p got
     [ -n "$srv_cpu_list" ] || return 0
-    for p in $(httpd_pids); do
+    for p in $(httpd_pids "$1"); do
         got=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$p/status")
         [ "$got" = "$srv_cpu_list" ] \
             || die "httpd process $p may run on CPUs '$got', not $srv_cpu_list"
@@ -517,9 +537,9 @@ check_pinning() {   # --wrk-cpus: every httpd process on the server's CPUs
     log "httpd and its children run on CPU(s) $srv_cpu_list, wrk on $wrk_cpu_list"
 }
 clk_tck=$(getconf CLK_TCK)
-httpd_cpu() {       # "TOTAL SYSTEM": CPU seconds used so far by httpd
+httpd_cpu() {       # httpd_cpu PID: "TOTAL SYSTEM", CPU seconds used so far
     local p files=""
-    for p in $(httpd_pids); do
+    for p in $(httpd_pids "$1"); do
         files="$files /proc/$p/stat"
     done
     # shellcheck disable=SC2086
@@ -598,7 +618,7 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
                 # byte for byte the requests of a, b or b_file, with the
                 # SADs their last run used; the module signs the body's
                 # SHA-256
-                url=$base/rawsign/$cred
+                url=$rawbase/rawsign/$cred
                 list=${sads_of[$cred]:-}
                 [ -n "$list" ] || die "$sc runs after ${kind#raw_}, which made no SADs"
             else
@@ -629,13 +649,14 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     esac
     # CPU time of httpd and of wrk: unlike rates, it does not depend on
     # what else runs on the machine
-    local TIMEFORMAT='%U %S' cpu0 cpu1 cpu sys wcpu
-    cpu0=$(httpd_cpu)
+    local TIMEFORMAT='%U %S' cpu0 cpu1 cpu sys wcpu spid=$httpd_pid
+    [ "${kind#raw_}" != "$kind" ] && spid=$raw_pid
+    cpu0=$(httpd_cpu "$spid")
     { time env "${env[@]}" "${extra[@]}" "${pin_wrk[@]}" \
           wrk -t"$wrk_threads" -c"$c" \
           -d"${secs}s" --timeout 10s -s "$script" "$url" \
           >"$W/wrk.out" 2>>"$W/wrk.err"; } 2>"$W/wrk.time" || true
-    cpu1=$(httpd_cpu)
+    cpu1=$(httpd_cpu "$spid")
     wcpu=$(awk '{ printf "%.3f", $1 + $2 }' "$W/wrk.time")
     res=$(sed -n 's/^BENCH-RESULT //p' "$W/wrk.out")
     if [ -z "$res" ]; then
@@ -676,14 +697,14 @@ wrk_run() {         # wrk_run MPM SCENARIO REP SECONDS [extra env...]: one run
     fi
 }
 
-check_crashes() {   # check_crashes LABEL: after a server stopped
+check_crashes() {   # check_crashes LABEL SRV: after a server stopped
     if grep -Eq 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
-            "$W/srv/logs/error_log"; then
+            "$2/logs/error_log"; then
         grep -E 'Segmentation fault|exit signal|exited on signal|AH00052|AH00060' \
-            "$W/srv/logs/error_log" | head -5 >&2
+            "$2/logs/error_log" | head -5 >&2
         fail "$1: an httpd child crashed"
     fi
-    cp "$W/srv/logs/error_log" "$out/error_log.$1"
+    cp "$2/logs/error_log" "$out/error_log.$1"
 }
 
 all_sel=$scenarios
@@ -707,8 +728,24 @@ for mpm in $mpms; do
     if [ "$mpm" = pgsql ]; then
         [ -d "$pg_dir/data" ] || pg_start
     fi
+    # The bare signature inside the server: the same requests to a server
+    # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
+    # nginx: bench/ngx_bench_rawsign, on the event loop, once for nginx and
+    # nginx-loop), running beside it and measured in each repetition right
+    # after it.  What mod_csc costs beyond it is the module's own work;
+    # what it costs beyond the raw loop is the server's around any
+    # signature.
+    case $mpm in
+        event|prefork|nginx) raw_scs=$(selected_of "a b b_file") ;;
+        *) raw_scs="" ;;
+    esac
+    raw_scs=$(for sc in $raw_scs; do printf ' raw_%s' "$sc"; done)
     log "=== $mpm: server on $base and $tlsbase"
     start_httpd "$mpm"
+    if [ -n "$raw_scs" ]; then
+        log "=== $mpm: the bare signature inside the server, on $rawbase"
+        start_httpd "$mpm" raw
+    fi
     token=$(login)
     # warm-up: every child loads its keys and opens its store; failures
     # here are recorded (they happen: see the report) but not fatal
@@ -719,18 +756,21 @@ for mpm in $mpms; do
     case $mpm in
         event|pgsql) [ "$event_children" -gt 2 ] && wc=64 ;;
     esac
-    for sc in $scenarios; do
+    # (the raw_ scenarios last: they send the SADs a, b and b_file got)
+    for sc in $scenarios $raw_scs; do
         wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
     done
     for rep in $(seq 1 "$reps"); do
         raw_set "$mpm" "$rep"
-        for sc in $scenarios; do
+        for sc in $scenarios $raw_scs; do
             wrk_run "$mpm" "$sc" "$rep" "$dur"
         done
     done
     # the raw rates once more after the last repetition: each repetition
     # is then bracketed by a raw measurement before and after it
     [ -n "$scenarios" ] && raw_set "$mpm" $(( reps + 1 ))
+    stop_server raw_pid
+    [ -n "$raw_scs" ] && check_crashes "$mpm-raw" "$W/srv-raw"
 
     # memory: RSS of the children around mem_requests signHash requests
     if [ "$run_mem" = 1 ] && [ "$mpm" != pgsql ] && [ "$mpm" != nginx-loop ]; then
@@ -748,34 +788,8 @@ for mpm in $mpms; do
         record "{\"kind\":\"memory\",\"mpm\":\"$mpm\",\"requests\":$mem_requests,\"before\":\"$rss_before\",\"after\":\"$rss_after\"}"
     fi
 
-    stop_httpd
-    check_crashes "$mpm"
-
-    # The bare signature inside the server: the same requests to a server
-    # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
-    # nginx: bench/ngx_bench_rawsign, on the event loop, once for nginx and
-    # nginx-loop).  What mod_csc costs beyond it is the module's own work;
-    # what it costs beyond the raw loop is the server's around any
-    # signature.
-    case $mpm in
-        event|prefork|nginx) raw_scs=$(selected_of "a b b_file") ;;
-        *) raw_scs="" ;;
-    esac
-    if [ -n "$raw_scs" ]; then
-        raw_scs=$(for sc in $raw_scs; do printf ' raw_%s' "$sc"; done)
-        log "=== $mpm: the bare signature inside the server"
-        start_httpd "$mpm" raw
-        for sc in $raw_scs; do
-            wrk_conns=$wc wrk_run "$mpm" "$sc" 0 "$warm"
-        done
-        for rep in $(seq 1 "$reps"); do
-            for sc in $raw_scs; do
-                wrk_run "$mpm" "$sc" "$rep" "$dur"
-            done
-        done
-        stop_httpd
-        check_crashes "$mpm-raw"
-    fi
+    stop_server httpd_pid
+    check_crashes "$mpm" "$W/srv"
 done
 
 # --- report -----------------------------------------------------------------------
