@@ -47,9 +47,8 @@ typedef struct {
 } srv_cfg;
 
 typedef struct {
-    const char *keyref;
+    const char *keyref;         /* NULL: not a signing location */
     csc_sig_params_t sp;
-    int configured;
 } dir_cfg;
 
 static apr_global_mutex_t *load_mutex;
@@ -101,7 +100,6 @@ static const char *set_key(cmd_parms *cmd, void *conf, const char *keyref,
                            csc_algo_errstr(aerr, 1), NULL);
     }
     dc->keyref = keyref;
-    dc->configured = 1;
     return NULL;
 }
 
@@ -223,7 +221,7 @@ static int handler(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &bench_rawsign_module);
-    if (!dc->configured) {
+    if (!dc->keyref) {
         return HTTP_NOT_FOUND;
     }
     if (r->method_number != M_POST) {

@@ -43,7 +43,6 @@ typedef struct {
 static char *set_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static void *create_main_conf(ngx_conf_t *cf);
 static void *create_loc_conf(ngx_conf_t *cf);
-static char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child);
 static ngx_int_t init_module(ngx_cycle_t *cycle);
 static ngx_int_t init_process(ngx_cycle_t *cycle);
 
@@ -64,7 +63,8 @@ static ngx_http_module_t module_ctx = {
     NULL, NULL,
     create_main_conf, NULL,
     NULL, NULL,
-    create_loc_conf, merge_loc_conf
+    /* no merge: only the location with bench_rawsign has the handler */
+    create_loc_conf, NULL
 };
 
 ngx_module_t ngx_http_bench_rawsign_module = {
@@ -124,18 +124,6 @@ static void *create_main_conf(ngx_conf_t *cf)
 static void *create_loc_conf(ngx_conf_t *cf)
 {
     return ngx_pcalloc(cf->pool, sizeof(loc_conf_t));
-}
-
-static char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
-{
-    loc_conf_t *prev = parent, *conf = child;
-
-    (void)cf;
-    if (!conf->keyref) {
-        conf->keyref = prev->keyref;
-        conf->sp = prev->sp;
-    }
-    return NGX_CONF_OK;
 }
 
 static ngx_int_t handler(ngx_http_request_t *r);
