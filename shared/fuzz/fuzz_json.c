@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "http/csc_json.h"
+#include "http/csc_json_fast.h"
 #include "fuzz.h"
 
 static apr_pool_t *root;
@@ -41,6 +42,22 @@ static void check_error_answer(const csc_response_t *resp)
     json_decref(j);
 }
 
+/* The one-pass parser builds what jansson builds from the same text, or
+ * leaves the text to jansson. */
+static void check_fast(const char *text, size_t len)
+{
+    json_t *fast = csc_json_fast_parse(text, len), *slow;
+
+    if (!fast) {
+        return;
+    }
+    slow = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                      NULL);
+    FUZZ_ASSERT(slow && json_equal(fast, slow));
+    json_decref(slow);
+    json_decref(fast);
+}
+
 static void fresh(csc_response_t *resp, apr_pool_t *p)
 {
     memset(resp, 0, sizeof(*resp));
@@ -68,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = apr_pstrmemdup(p, (const char *)data + 1, size - 1);
     req.body_len = size - 1;
     depth = 1 + (data[0] >> 1) % 20;
+    check_fast(req.body, req.body_len);
     fresh(&resp, p);
     body = csc_json_parse_body(&req, &resp, depth);
     if (!body) {

@@ -6,6 +6,7 @@
 
 #include "http/csc_error.h"
 #include "http/csc_json.h"
+#include "http/csc_json_fast.h"
 
 static apr_status_t json_cleanup(void *data)
 {
@@ -65,9 +66,13 @@ json_t *csc_json_parse_body(const csc_request_t *req, csc_response_t *resp,
             csc_error_set(resp, req, CSC_ERR_BODY_TOO_DEEP);
             return NULL;
         }
-        root = json_loadb(req->body, req->body_len,
-                          JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                          &jerr);
+        /* jansson decides whatever the one-pass parser leaves */
+        root = csc_json_fast_parse(req->body, req->body_len);
+        if (!root) {
+            root = json_loadb(req->body, req->body_len,
+                              JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+                              &jerr);
+        }
         if (!root) {
             csc_error_set(resp, req, CSC_ERR_BODY_NOT_JSON);
             return NULL;

@@ -18,6 +18,7 @@
 #include "http/csc_error.h"
 #include "authz/csc_grant.h"
 #include "http/csc_json.h"
+#include "http/csc_json_fast.h"
 #include "state/csc_kv.h"
 #include "authz/csc_limit.h"
 #include "authz/csc_tenant.h"
@@ -202,6 +203,58 @@ static void test_json_limits(void)
     r = call(1, "credentials/getChallenge", "POST", "{}", NULL);
     is_int(r.resp.status, 501, "a v2-only method under v1");
     json_decref(r.json);
+}
+
+/* The one-pass parser takes the common bodies and builds what jansson
+ * builds; everything else it leaves to jansson (NULL). */
+static void test_json_fast(void)
+{
+    static const char *const taken[] = {
+        "{}", " \t\r\n{ } \n", "{\"a\":\"\"}", "{\"\":1}",
+        "{\"credentialID\":\"ec\",\"SAD\":\"x.y-z_\",\"hash\":[\"3q2+7w==\"],"
+        "\"signAlgo\":\"1.2.840.10045.4.3.2\",\"numSignatures\":2}",
+        "{\"n\":0,\"m\":-0,\"k\":-17,\"big\":999999999999999999,"
+        "\"neg\":-999999999999999999}",
+        "{\"t\":true,\"f\":false,\"z\":null,\"a\":[],\"o\":{}}",
+        "{\"a\":[1,[2,[3]],{\"b\":[true,null]}] , \"c\" : { \"d\" : \"e\" } }",
+        "{\"s\":\" !#$%&'()*+,-./:;<=>?@[]^_`{|}~\"}",
+    };
+    static const char *const left[] = {
+        "", "[]", "\"s\"", "1", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+        "{,}", "{\"a\":1 \"b\":2}", "{\"a\":[1,]}", "{\"a\":[1 2]}",
+        "{\"a\":1}x", "{\"a\":1}{}", "{\"a\":tru}", "{\"a\":truex}",
+        "{\"a\":nul}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.5}",
+        "{\"a\":1e3}", "{\"a\":1E3}", "{\"a\":+1}",
+        "{\"a\":1234567890123456789}", "{\"a\":\"\\n\"}", "{\"a\":\"\\u0041\"}",
+        "{\"a\":\"\xc3\xa9\"}", "{\"a\":\"\x7f\"}", "{\"a\":\"\t\"}",
+        "{\"\xc3\xa9\":1}", "{\"a\":1,\"a\":2}", "{\"o\":{\"a\":1,\"a\":1}}",
+        "{a:1}", "{'a':1}", "{\"a\":NaN}", "{\"a\":\"unterminated}",
+    };
+    json_t *fast, *slow;
+    char nul[] = "{\"a\":1}\0";
+    size_t i;
+
+    for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
+        fast = csc_json_fast_parse(taken[i], strlen(taken[i]));
+        slow = json_loads(taken[i], JSON_REJECT_DUPLICATES, NULL);
+        ok(fast && slow && json_equal(fast, slow),
+           "one pass builds jansson's tree (taken[%zu])", i);
+        json_decref(fast);
+        json_decref(slow);
+    }
+    for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        ok(!csc_json_fast_parse(left[i], strlen(left[i])),
+           "left to jansson (left[%zu])", i);
+    }
+    ok(!csc_json_fast_parse(nul, sizeof(nul) - 1), "a NUL after the object");
+    fast = csc_json_fast_parse("{\"a\":1}junk", 7);
+    ok(fast && json_integer_value(json_object_get(fast, "a")) == 1,
+       "only len bytes are read");
+    json_decref(fast);
+    fast = csc_json_fast_parse("{\"k\":-999999999999999999}", 25);
+    is_int(fast ? (int)(json_integer_value(json_object_get(fast, "k"))
+                        % 1000000) : 0, -999999, "18 digits, negative");
+    json_decref(fast);
 }
 
 /* info bodies are cached per process: a different configuration must
@@ -1175,6 +1228,7 @@ int main(void)
     test_proc_id();
     test_error_table();
     test_json_limits();
+    test_json_fast();
     test_info_cache();
     test_cfg_merge();
     test_cfg_set();
