@@ -3,6 +3,7 @@
  * uses them.  Invariants: a refused body gets a complete JSON error answer
  * (status 4xx, a body that parses, with error and error_description); an
  * accepted body is an object no deeper than the limit. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -58,6 +59,22 @@ static void check_fast(const char *text, size_t len)
     json_decref(fast);
 }
 
+/* The writer makes json_dumps's compact text of an accepted body, or
+ * leaves it to jansson. */
+static void check_fast_dump(const json_t *body, apr_pool_t *p)
+{
+    apr_size_t len;
+    const char *fast = csc_json_fast_dump(body, p, &len);
+    char *slow;
+
+    if (!fast) {
+        return;
+    }
+    slow = json_dumps(body, JSON_COMPACT);
+    FUZZ_ASSERT(slow && strlen(slow) == len && !strcmp(fast, slow));
+    free(slow);
+}
+
 static void fresh(csc_response_t *resp, apr_pool_t *p)
 {
     memset(resp, 0, sizeof(*resp));
@@ -94,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_ASSERT(json_is_object(body));
+    check_fast_dump(body, p);
     FUZZ_ASSERT(csc_json_depth(req.body, req.body_len) <= depth);
     for (i = 0; i < COUNT(members); i++) {
         const char *s;

@@ -195,20 +195,34 @@ int csc_json_client_data(json_t *obj, const csc_request_t *req,
     return CSC_JSON_OK;
 }
 
-void csc_json_respond_text(csc_response_t *resp, const csc_request_t *req,
-                           int status, const char *text)
+static void set_body(csc_response_t *resp, int status, const char *body,
+                     apr_size_t len)
 {
     resp->status = status;
     resp->content_type = "application/json;charset=UTF-8";
-    resp->body = apr_pstrdup(req->pool, text);
-    resp->body_len = strlen(resp->body);
+    resp->body = body;
+    resp->body_len = len;
+}
+
+void csc_json_respond_text(csc_response_t *resp, const csc_request_t *req,
+                           int status, const char *text)
+{
+    set_body(resp, status, apr_pstrdup(req->pool, text), strlen(text));
 }
 
 void csc_json_respond(csc_response_t *resp, const csc_request_t *req,
                       int status, json_t *obj)
 {
-    char *text = json_dumps(obj, JSON_COMPACT);
+    apr_size_t len;
+    const char *fast = csc_json_fast_dump(obj, req->pool, &len);
+    char *text;
 
+    if (fast) {
+        json_decref(obj);
+        set_body(resp, status, fast, len);
+        return;
+    }
+    text = json_dumps(obj, JSON_COMPACT);
     json_decref(obj);
     if (!text) {
         csc_error_set(resp, req, CSC_ERR_SERVER);

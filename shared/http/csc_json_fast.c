@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The common request body in one pass.  jansson reads a text a byte at a
+/* The common request body in one pass, and the common answer.  jansson reads a text a byte at a
  * time through a callback and copies every token twice, which made parsing
  * the largest piece of mod_csc's own work per signHash (docs/performance.md).
  * CSC bodies are nearly always objects of plain ASCII strings, small
@@ -9,7 +9,12 @@
  * syntax error), leaving the whole text to jansson.  So jansson alone still
  * decides every refusal and every unusual text, and what this parser
  * accepts must be what jansson would have built from it (fuzz_json checks
- * both). */
+ * both).  The writer is the same bargain for answers: jansson's json_dumps
+ * looks at every byte of a string through its UTF-8 decoder and grows its
+ * buffer by callback; csc_json_fast_dump writes the same compact text
+ * straight into the pool when every string is plain ASCII, and leaves the
+ * rest to jansson. */
+#include <stdio.h>
 #include <string.h>
 
 #include "http/csc_json_fast.h"
@@ -237,3 +242,131 @@ json_t *csc_json_fast_parse(const char *text, size_t len)
     return root;
 }
 
+/* A string json_dumps writes as it is, between quotes. */
+static int plain_bytes(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct {
+    char *out;          /* NULL while measuring */
+    size_t len;
+} writer;
+
+static void put(writer *w, const char *s, size_t n)
+{
+    if (w->out) {
+        memcpy(w->out + w->len, s, n);
+    }
+    w->len += n;
+}
+
+static int put_string(writer *w, const char *s, size_t n)
+{
+    if (!w->out && !plain_bytes(s, n)) {
+        return 0;
+    }
+    put(w, "\"", 1);
+    put(w, s, n);
+    put(w, "\"", 1);
+    return 1;
+}
+
+/* Writes (or, with w->out NULL, measures and checks) v as json_dumps with
+ * JSON_COMPACT would; 0 when v is outside the subset. */
+static int dump(writer *w, const json_t *v, int depth)
+{
+    char num[32];
+    size_t i;
+    int n;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        const json_t *m;
+        size_t klen;
+        int first = 1;
+
+        if (depth >= FAST_MAX_DEPTH) {
+            return 0;
+        }
+        put(w, "{", 1);
+        json_object_keylen_foreach((json_t *)v, key, klen, m) {
+            if (!first) {
+                put(w, ",", 1);
+            }
+            first = 0;
+            if (!put_string(w, key, klen)) {
+                return 0;
+            }
+            put(w, ":", 1);
+            if (!dump(w, m, depth + 1)) {
+                return 0;
+            }
+        }
+        put(w, "}", 1);
+        return 1;
+    }
+    case JSON_ARRAY:
+        if (depth >= FAST_MAX_DEPTH) {
+            return 0;
+        }
+        put(w, "[", 1);
+        for (i = 0; i < json_array_size(v); i++) {
+            if (i) {
+                put(w, ",", 1);
+            }
+            if (!dump(w, json_array_get(v, i), depth + 1)) {
+                return 0;
+            }
+        }
+        put(w, "]", 1);
+        return 1;
+    case JSON_STRING:
+        return put_string(w, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+        if (n <= 0 || (size_t)n >= sizeof(num)) {
+            return 0;
+        }
+        put(w, num, (size_t)n);
+        return 1;
+    case JSON_TRUE:
+        put(w, "true", 4);
+        return 1;
+    case JSON_FALSE:
+        put(w, "false", 5);
+        return 1;
+    case JSON_NULL:
+        put(w, "null", 4);
+        return 1;
+    default:
+        return 0;       /* a real: jansson's own format */
+    }
+}
+
+const char *csc_json_fast_dump(const json_t *v, apr_pool_t *pool,
+                               apr_size_t *len)
+{
+    writer w = { NULL, 0 };
+
+    if (!v || (!json_is_object(v) && !json_is_array(v)) || !dump(&w, v, 0)) {
+        return NULL;
+    }
+    w.out = apr_palloc(pool, w.len + 1);
+    w.len = 0;
+    dump(&w, v, 0);
+    w.out[w.len] = '\0';
+    *len = w.len;
+    return w.out;
+}

@@ -257,6 +257,46 @@ static void test_json_fast(void)
     json_decref(fast);
 }
 
+/* The writer makes json_dumps's compact text, or leaves it to jansson. */
+static void test_json_fast_dump(void)
+{
+    static const char *const same[] = {
+        "{}", "[]", "{\"signatures\":[\"MEUCIQ+/=\"]}",
+        "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":-42,\"\":[]}}",
+        "[{\"k\":\" !#$%&'()*+,-./:;<=>?@[]^_`{|}~\"},[[]],0]",
+        "{\"max\":9223372036854775807,\"min\":-9223372036854775807}",
+    };
+    static const char *const left[] = {
+        "{\"a\":1.5}", "{\"a\":\"\\n\"}", "{\"a\":\"q\\\"\"}",
+        "{\"a\":\"back\\\\slash\"}", "{\"a\":\"\\u00e9\"}",
+        "{\"a\":\"\\u007f\"}", "{\"\\u0001\":1}", "[1e300]",
+    };
+    apr_size_t len;
+    const char *fast;
+    json_t *j;
+    char *slow;
+    size_t i;
+
+    for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        j = json_loads(same[i], 0, NULL);
+        fast = j ? csc_json_fast_dump(j, pool, &len) : NULL;
+        slow = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        ok(fast && slow && !strcmp(fast, slow) && len == strlen(slow),
+           "the writer makes json_dumps's text (same[%zu])", i);
+        free(slow);
+        json_decref(j);
+    }
+    for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        j = json_loads(left[i], 0, NULL);
+        ok(j && !csc_json_fast_dump(j, pool, &len),
+           "left to json_dumps (left[%zu])", i);
+        json_decref(j);
+    }
+    j = json_string("top");
+    ok(!csc_json_fast_dump(j, pool, &len), "a bare string is jansson's");
+    json_decref(j);
+}
+
 /* info bodies are cached per process: a different configuration must
  * never get another's document */
 static void test_info_cache(void)
@@ -1229,6 +1269,7 @@ int main(void)
     test_error_table();
     test_json_limits();
     test_json_fast();
+    test_json_fast_dump();
     test_info_cache();
     test_cfg_merge();
     test_cfg_set();
