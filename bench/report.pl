@@ -164,8 +164,9 @@ my $overhead_target = 1.0;
 # raw loop in forked processes (full mode); each signature's own when it
 # follows a loopback round trip, as in a server (rawsign --round-trips);
 # and the bare signature inside the server, a request of the same MPM's
-# raw_ scenario (bench/mod_bench_rawsign.c; nginx-loop: nginx's, the same
-# server), where the module's own work is all that differs
+# raw_ scenario (bench/mod_bench_rawsign.c; nginx-loop: nginx's when a run
+# from before its own has none), where the module's own work is all that
+# differs
 my %res;
 sub raw_run_cpu {
     my ($suffix) = @_;
@@ -629,8 +630,8 @@ if (@ov_rows) {
         . 'the sleep, the wake-up and the network path leave in the caches '
         . 'costs the signature); and against a request of the same MPM\'s '
         . 'raw_ scenario, the bare signature inside the server '
-        . '(bench/mod_bench_rawsign.c, nginx: bench/ngx_bench_rawsign, '
-        . 'whose rows also serve nginx-loop: the same requests, answered '
+        . '(bench/mod_bench_rawsign.c, nginx and nginx-loop: '
+        . 'bench/ngx_bench_rawsign: the same requests, answered '
         . 'with a signature of the body\'s hash and nothing else), where '
         . 'what is left is the module\'s own work.  The raw_ rows themselves show '
         . 'what a server costs around a bare signature (information).  '

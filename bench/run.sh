@@ -241,11 +241,10 @@ if [ "$mpms" = default ]; then
     [ -f "$ngx_module" ] && [ -x /usr/sbin/nginx ] && mpms="$mpms nginx nginx-loop"
     [ -x /usr/lib/postgresql/15/bin/initdb ] && mpms="$mpms pgsql"
 fi
-# nginx's bare-signature module (scenarios raw_*, after nginx's block;
-# nginx-loop's are the same server), built as the CSC module is, from
-# nginx-dev's tree
+# nginx's bare-signature module (scenarios raw_* in the blocks of nginx
+# and nginx-loop), built as the CSC module is, from nginx-dev's tree
 ngx_raw_module=""
-case " $mpms " in *" nginx "*)
+case " $mpms " in *" nginx "*|*" nginx-loop "*)
     bash "$top/ngx_csc/build.sh" "$top" "$top" "$W/ngx-rawsign" \
         "$bench/ngx_bench_rawsign" ngx_http_bench_rawsign_module \
         >"$W/ngx-rawsign.log" 2>&1 \
@@ -730,13 +729,13 @@ for mpm in $mpms; do
     fi
     # The bare signature inside the server: the same requests to a server
     # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
-    # nginx: bench/ngx_bench_rawsign, on the event loop, once for nginx and
-    # nginx-loop), running beside it and measured in each repetition right
-    # after it.  What mod_csc costs beyond it is the module's own work;
+    # nginx: bench/ngx_bench_rawsign, on the event loop, for nginx and again
+    # for nginx-loop), running beside it and measured in each repetition
+    # right after it.  What mod_csc costs beyond it is the module's own work;
     # what it costs beyond the raw loop is the server's around any
     # signature.
     case $mpm in
-        event|prefork|nginx) raw_scs=$(selected_of "a b b_file") ;;
+        event|prefork|nginx|nginx-loop) raw_scs=$(selected_of "a b b_file") ;;
         *) raw_scs="" ;;
     esac
     raw_scs=$(for sc in $raw_scs; do printf ' raw_%s' "$sc"; done)
