@@ -43,15 +43,16 @@ static void check_error_answer(const csc_response_t *resp)
     json_decref(j);
 }
 
-/* The one-pass parser builds what jansson builds from the same text, or
- * leaves the text to jansson. */
-static void check_fast(const char *text, size_t len)
+/* The one-pass parser builds what jansson builds from the same text,
+ * within the depth limit, or leaves the text to jansson. */
+static void check_fast(const char *text, size_t len, int depth)
 {
-    json_t *fast = csc_json_fast_parse(text, len), *slow;
+    json_t *fast = csc_json_fast_parse(text, len, depth), *slow;
 
     if (!fast) {
         return;
     }
+    FUZZ_ASSERT(csc_json_depth(text, len) <= depth);
     slow = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
                       NULL);
     FUZZ_ASSERT(slow && json_equal(fast, slow));
@@ -102,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.body = apr_pstrmemdup(p, (const char *)data + 1, size - 1);
     req.body_len = size - 1;
     depth = 1 + (data[0] >> 1) % 20;
-    check_fast(req.body, req.body_len);
+    check_fast(req.body, req.body_len, depth);
     fresh(&resp, p);
     body = csc_json_parse_body(&req, &resp, depth);
     if (!body) {

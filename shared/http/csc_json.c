@@ -62,13 +62,14 @@ json_t *csc_json_parse_body(const csc_request_t *req, csc_response_t *resp,
         root = json_object();
     }
     else {
-        if (csc_json_depth(req->body, req->body_len) > max_depth) {
-            csc_error_set(resp, req, CSC_ERR_BODY_TOO_DEEP);
-            return NULL;
-        }
-        /* jansson decides whatever the one-pass parser leaves */
-        root = csc_json_fast_parse(req->body, req->body_len);
+        /* what the one-pass parser takes is within the depth limit;
+         * whatever it leaves gets the depth check, then jansson */
+        root = csc_json_fast_parse(req->body, req->body_len, max_depth);
         if (!root) {
+            if (csc_json_depth(req->body, req->body_len) > max_depth) {
+                csc_error_set(resp, req, CSC_ERR_BODY_TOO_DEEP);
+                return NULL;
+            }
             root = json_loadb(req->body, req->body_len,
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
                               &jerr);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The common request body in one pass, and the common answer.  jansson reads a text a byte at a
- * time through a callback and copies every token twice, which made parsing
- * the largest piece of mod_csc's own work per signHash (docs/performance.md).
+/* The common request body in one pass, and the common answer.  jansson
+ * reads a text a byte at a time through a callback and copies every token
+ * twice, which made parsing the largest piece of mod_csc's own work per
+ * signHash (docs/performance.md).
  * CSC bodies are nearly always objects of plain ASCII strings, small
  * integers, booleans and arrays of those; this parser takes exactly that
  * subset and gives up on anything else (an escape, a byte outside printable
@@ -19,9 +20,9 @@
 
 #include "http/csc_json_fast.h"
 
-/* Nesting this parser follows before it leaves the text to jansson (the
- * caller's depth limit is lower and checked first). */
-#define FAST_MAX_DEPTH 32
+/* The deepest nesting either side follows itself (CSCMaxJSONDepth's
+ * highest value): it bounds their recursion whatever the caller asks. */
+#define FAST_MAX_DEPTH 64
 /* Digits of an integer it converts itself: any 18 fit in json_int_t. */
 #define FAST_MAX_DIGITS 18
 
@@ -30,7 +31,7 @@ typedef struct {
     const char *end;
 } cursor;
 
-static json_t *value(cursor *c, int depth);
+static json_t *value(cursor *c, int depth, int max_depth);
 
 static void skip_ws(cursor *c)
 {
@@ -118,7 +119,7 @@ static json_t *integer(cursor *c)
     return json_integer(neg ? -v : v);
 }
 
-static json_t *array(cursor *c, int depth)
+static json_t *array(cursor *c, int depth, int max_depth)
 {
     json_t *arr = json_array();
 
@@ -129,7 +130,7 @@ static json_t *array(cursor *c, int depth)
         return arr;
     }
     while (arr) {
-        json_t *v = value(c, depth);
+        json_t *v = value(c, depth, max_depth);
 
         if (!v || json_array_append_new(arr, v) != 0) {
             break;
@@ -149,7 +150,7 @@ static json_t *array(cursor *c, int depth)
     return NULL;
 }
 
-static json_t *object(cursor *c, int depth)
+static json_t *object(cursor *c, int depth, int max_depth)
 {
     json_t *obj = json_object();
 
@@ -175,7 +176,8 @@ static json_t *object(cursor *c, int depth)
         skip_ws(c);
         /* a repeated member is an error jansson words (JSON_REJECT_
          * DUPLICATES) */
-        if (json_object_getn(obj, key, klen) || !(v = value(c, depth))) {
+        if (json_object_getn(obj, key, klen)
+            || !(v = value(c, depth, max_depth))) {
             break;
         }
         if (json_object_setn_new_nocheck(obj, key, klen, v) != 0) {
@@ -196,8 +198,9 @@ static json_t *object(cursor *c, int depth)
     return NULL;
 }
 
-/* A value at c->p (no white space before it). */
-static json_t *value(cursor *c, int depth)
+/* A value at c->p (no white space before it), inside depth arrays and
+ * objects. */
+static json_t *value(cursor *c, int depth, int max_depth)
 {
     const char *s;
     size_t n;
@@ -207,9 +210,9 @@ static json_t *value(cursor *c, int depth)
     }
     switch (*c->p) {
     case '{':
-        return depth < FAST_MAX_DEPTH ? object(c, depth + 1) : NULL;
+        return depth < max_depth ? object(c, depth + 1, max_depth) : NULL;
     case '[':
-        return depth < FAST_MAX_DEPTH ? array(c, depth + 1) : NULL;
+        return depth < max_depth ? array(c, depth + 1, max_depth) : NULL;
     case '"':
         return plain_string(c, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
     case 't':
@@ -223,15 +226,18 @@ static json_t *value(cursor *c, int depth)
     }
 }
 
-json_t *csc_json_fast_parse(const char *text, size_t len)
+json_t *csc_json_fast_parse(const char *text, size_t len, int max_depth)
 {
     cursor c;
     json_t *root;
 
+    if (max_depth > FAST_MAX_DEPTH) {
+        max_depth = FAST_MAX_DEPTH;
+    }
     c.p = text;
     c.end = text + len;
     skip_ws(&c);
-    if (!next_is(&c, '{') || !(root = value(&c, 0))) {
+    if (!next_is(&c, '{') || !(root = value(&c, 0, max_depth))) {
         return NULL;
     }
     skip_ws(&c);

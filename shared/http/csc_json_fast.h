@@ -10,10 +10,11 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-/* The object jansson would build from text (JSON_REJECT_DUPLICATES), or
- * NULL when the text is outside the subset or not JSON: then jansson must
- * decide. */
-json_t *csc_json_fast_parse(const char *text, size_t len);
+/* The object jansson would build from text (JSON_REJECT_DUPLICATES), no
+ * more than max_depth arrays and objects deep, or NULL when the text is
+ * deeper, outside the subset or not JSON: then the caller's depth check
+ * and jansson must decide. */
+json_t *csc_json_fast_parse(const char *text, size_t len, int max_depth);
 
 /* The text json_dumps(v, JSON_COMPACT) would make, NUL-terminated in pool,
  * its length in *len; NULL when v holds a real or a string outside

@@ -164,7 +164,7 @@ static void test_error_table(void)
 static void test_json_limits(void)
 {
     result_t r;
-    char deep[64];
+    char deep[128];
     int i;
 
     is_int(csc_json_depth("[[[]]]", 6), 3, "depth counts nesting");
@@ -177,6 +177,20 @@ static void test_json_limits(void)
     is_int(r.resp.status, 400, "17 levels refused");
     is_str(jstr(r.json, "error_description"),
            "The request body is nested too deeply", "depth error text");
+    json_decref(r.json);
+    /* an object the one-pass parser could read, were it not too deep */
+    for (i = 0; i < 17; i++) memcpy(deep + 5 * i, "{\"a\":", 5);
+    memcpy(deep + 85, "1}}}}}}}}}}}}}}}}}", 18);
+    deep[103] = '\0';
+    r = call(1, "info", "POST", deep, NULL);
+    is_str(jstr(r.json, "error_description"),
+           "The request body is nested too deeply", "17 objects refused");
+    json_decref(r.json);
+    for (i = 0; i < 16; i++) memcpy(deep + 5 * i, "{\"a\":", 5);
+    memcpy(deep + 80, "1}}}}}}}}}}}}}}}}", 17);
+    deep[97] = '\0';
+    r = call(1, "info", "POST", deep, NULL);
+    is_int(r.resp.status, 200, "16 objects accepted");
     json_decref(r.json);
     r = call(1, "info", "POST", "{\"lang\":", NULL);
     is_str(jstr(r.json, "error_description"),
@@ -235,7 +249,7 @@ static void test_json_fast(void)
     size_t i;
 
     for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++) {
-        fast = csc_json_fast_parse(taken[i], strlen(taken[i]));
+        fast = csc_json_fast_parse(taken[i], strlen(taken[i]), 16);
         slow = json_loads(taken[i], JSON_REJECT_DUPLICATES, NULL);
         ok(fast && slow && json_equal(fast, slow),
            "one pass builds jansson's tree (taken[%zu])", i);
@@ -243,18 +257,23 @@ static void test_json_fast(void)
         json_decref(slow);
     }
     for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
-        ok(!csc_json_fast_parse(left[i], strlen(left[i])),
+        ok(!csc_json_fast_parse(left[i], strlen(left[i]), 16),
            "left to jansson (left[%zu])", i);
     }
-    ok(!csc_json_fast_parse(nul, sizeof(nul) - 1), "a NUL after the object");
-    fast = csc_json_fast_parse("{\"a\":1}junk", 7);
+    ok(!csc_json_fast_parse(nul, sizeof(nul) - 1, 16), "a NUL after the object");
+    fast = csc_json_fast_parse("{\"a\":1}junk", 7, 16);
     ok(fast && json_integer_value(json_object_get(fast, "a")) == 1,
        "only len bytes are read");
     json_decref(fast);
-    fast = csc_json_fast_parse("{\"k\":-999999999999999999}", 25);
+    fast = csc_json_fast_parse("{\"k\":-999999999999999999}", 25, 16);
     is_int(fast ? (int)(json_integer_value(json_object_get(fast, "k"))
                         % 1000000) : 0, -999999, "18 digits, negative");
     json_decref(fast);
+    fast = csc_json_fast_parse("{\"a\":{\"b\":[1]}}", 15, 3);
+    ok(fast != NULL, "three deep within a limit of 3");
+    json_decref(fast);
+    ok(!csc_json_fast_parse("{\"a\":{\"b\":[1]}}", 15, 2),
+       "three deep is left to the depth check under a limit of 2");
 }
 
 /* The writer makes json_dumps's compact text, or leaves it to jansson. */
