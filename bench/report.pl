@@ -649,28 +649,28 @@ if (@ov_rows) {
 my @split_mpms = grep { $out_mpm{$_}{signhash_cpu_split} } @mpms;
 if (@split_mpms) {
     push @md, '## Where the CPU of an ECDSA signHash goes', '';
-    push @md, 'httpd CPU µs per request (medians), from scenarios f, e, b '
+    push @md, 'The server\'s CPU µs per request (medians), from scenarios f, e, b '
         . 'and b_file and the raw CPU per signature of the file key '
         . '(ecfile) and of the SoftHSM2 key (ec).  b_file minus its raw '
         . 'signature is what HTTP and the module cost per signHash without '
         . 'an HSM; b minus that is the SoftHSM2 signature as it runs inside '
-        . 'httpd.', '';
+        . 'the server.', '';
     push @md, '| µs per request | ' . join(' | ', @split_mpms) . ' |',
         '|---|' . join('', map { '---:|' } @split_mpms);
     my @rows = (
-        [ 'static 1 KiB file (f): httpd\'s floor', 'static_file_us' ],
-        [ 'info (e): httpd + the module\'s floor', 'info_us' ],
+        [ 'static 1 KiB file (f): the server\'s floor', 'static_file_us' ],
+        [ 'info (e): the server + the module\'s floor', 'info_us' ],
         [ 'signHash without its signature (b_file − raw ecfile)',
           'signhash_without_signature_us' ],
         [ '… of which beyond info', 'signhash_beyond_info_us' ],
-        [ 'SoftHSM2 ECDSA signature inside httpd (b − signHash without '
+        [ 'SoftHSM2 ECDSA signature inside the server (b − signHash without '
           . 'its signature)', 'hsm_signature_in_httpd_us' ],
         [ 'SoftHSM2 ECDSA signature in the raw loop (ec)',
           'hsm_signature_raw_us' ],
-        [ 'b\'s requests answered by a bare SoftHSM2 signature in httpd '
+        [ 'b\'s requests answered by a bare SoftHSM2 signature in the server '
           . '(raw_b)', 'bare_signature_in_httpd_us' ],
         [ 'b_file\'s requests answered by a bare file-key signature in '
-          . 'httpd (raw_b_file)', 'bare_file_signature_in_httpd_us' ],
+          . 'the server (raw_b_file)', 'bare_file_signature_in_httpd_us' ],
     );
     for my $row (@rows) {
         push @md, "| $row->[0] | " . join(' | ',

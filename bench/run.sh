@@ -456,6 +456,11 @@ sed -e "s|@SRV@|$W/srv-raw|g" -e "s|@W@|$W|g" -e "s|@PORT@|$rawport|g" \
     -e "s|@RSA_REF@|$rsa_ref|g" -e "s|@EC_REF@|$ec_ref|g" \
     -e "s|@ECFILE_REF@|$ecfile_ref|g" \
     "$bench/nginx-rawsign.conf.in" > "$W/srv-raw/nginx-rawsign.conf"
+# and for nginx-loop the bare signature on the event loop too
+sed -e '/^ *bench_rawsign_thread_pool /d' "$W/srv-raw/nginx-rawsign.conf" \
+    > "$W/srv-raw/nginx-rawsign-loop.conf"
+cmp -s "$W/srv-raw/nginx-rawsign.conf" "$W/srv-raw/nginx-rawsign-loop.conf" \
+    && die "bench/nginx-rawsign.conf.in: no bench_rawsign_thread_pool line"
 # nginx-loop: only password, PIN, OTP and OAuth 2.0 work in the pool
 sed -e 's|^\( *csc_thread_pool csc\);|\1 slow;|' "$W/srv/nginx.conf" \
     > "$W/srv/nginx-loop.conf"
@@ -490,6 +495,7 @@ start_httpd() {     # start_httpd MPM (or nginx) [raw]
     if [ "${2:-}" = raw ]; then
         def+=(-DRAWSIGN)
         ngx_conf=nginx-rawsign srv=$W/srv-raw b=$rawbase pidvar=raw_pid
+        [ "$1" = nginx-loop ] && ngx_conf=nginx-rawsign-loop
     fi
     local conf=$srv/httpd.conf
     rm -f "$srv/run/httpd.pid"
@@ -729,8 +735,9 @@ for mpm in $mpms; do
     fi
     # The bare signature inside the server: the same requests to a server
     # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
-    # nginx: bench/ngx_bench_rawsign, on the event loop, for nginx and again
-    # for nginx-loop), running beside it and measured in each repetition
+    # nginx: bench/ngx_bench_rawsign, signing in a thread pool for nginx
+    # and on the event loop for nginx-loop), running beside it and measured
+    # in each repetition
     # right after it.  What mod_csc costs beyond it is the module's own work;
     # what it costs beyond the raw loop is the server's around any
     # signature.

@@ -11,7 +11,10 @@
  *
  * http{}: bench_rawsign_pkcs11_module PATH; bench_rawsign_pin
  * file:/path|env:VARIABLE; as csc_pkcs11_module and csc_pkcs11_pin are for
- * the CSC module.
+ * the CSC module.  bench_rawsign_thread_pool NAME: hash and sign in that
+ * thread pool and answer back on the loop, the shape of the CSC module's
+ * default csc_thread_pool, so that a hand-off is compared with a hand-off
+ * (bench/run.sh's "nginx"; for "nginx-loop" it signs on the loop).
  * Never load it beside ngx_http_csc_module: both would drive libcrypto's
  * one "pkcs11" engine. */
 #include <ngx_config.h>
@@ -25,6 +28,10 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#if !(NGX_THREADS)
+#error "bench_rawsign needs an nginx built with threads"
+#endif
+
 #include "base/csc_b64.h"
 #include "config/csc_pin_source.h"
 #include "crypto/csc_algo.h"
@@ -33,6 +40,7 @@
 typedef struct {
     ngx_str_t pkcs11_module;
     ngx_str_t pin;                /* file:/path or env:VARIABLE */
+    ngx_thread_pool_t *pool;      /* NULL: sign on the event loop */
 } main_conf_t;
 
 typedef struct {
@@ -41,6 +49,7 @@ typedef struct {
 } loc_conf_t;
 
 static char *set_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *set_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static void *create_main_conf(ngx_conf_t *cf);
 static void *create_loc_conf(ngx_conf_t *cf);
 static ngx_int_t init_module(ngx_cycle_t *cycle);
@@ -53,6 +62,9 @@ static ngx_command_t commands[] = {
     { ngx_string("bench_rawsign_pin"),
       NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET, offsetof(main_conf_t, pin), NULL },
+    { ngx_string("bench_rawsign_thread_pool"),
+      NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET, 0, NULL },
     { ngx_string("bench_rawsign"),
       NGX_HTTP_LOC_CONF | NGX_CONF_TAKE2, set_key,
       NGX_HTTP_LOC_CONF_OFFSET, 0, NULL },
@@ -156,6 +168,19 @@ static char *set_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = handler;
     return NGX_CONF_OK;
+}
+
+static char *set_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    main_conf_t *mc = conf;
+    ngx_str_t *v = cf->args->elts;
+
+    (void)cmd;
+    if (mc->pool) {
+        return "is duplicate";
+    }
+    mc->pool = ngx_thread_pool_add(cf, &v[1]);
+    return mc->pool ? NGX_CONF_OK : NGX_CONF_ERROR;
 }
 
 static ngx_int_t init_module(ngx_cycle_t *cycle)
@@ -266,31 +291,118 @@ static ngx_int_t send_json(ngx_http_request_t *r, ngx_uint_t status,
     return ngx_http_output_filter(r, &out);
 }
 
-static void body_read(ngx_http_request_t *r)
+/* One signature: what the loop or a pool thread does between reading the
+ * body and answering. */
+typedef struct {
+    ngx_http_request_t *r;
+    const loc_conf_t *lc;
+    apr_pool_t *pool;
+    ngx_int_t status;
+    const char *body;            /* the JSON answer; NULL: status only */
+} sign_job_t;
+
+static void sign_job(sign_job_t *j, ngx_log_t *log)
 {
-    loc_conf_t *lc = ngx_http_get_module_loc_conf(r,
-                                                  ngx_http_bench_rawsign_module);
     unsigned char digest[EVP_MAX_MD_SIZE], *sig;
     apr_size_t siglen;
     const char *err = NULL;
-    ngx_int_t rc;
 
-    if (!hash_body(r, digest)) {
-        ngx_http_finalize_request(r, NGX_HTTP_BAD_REQUEST);
+    if (!hash_body(j->r, digest)) {
+        j->status = NGX_HTTP_BAD_REQUEST;
         return;
     }
-    if (csc_signer_sign(lc->keyref, &lc->sp, digest, lc->sp.hash->len, &sig,
-                        &siglen, sign_pool, &err) != APR_SUCCESS) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    if (csc_signer_sign(j->lc->keyref, &j->lc->sp, digest,
+                        j->lc->sp.hash->len, &sig, &siglen, j->pool, &err)
+        != APR_SUCCESS) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
                       "bench_rawsign: signing failed: %s", err ? err : "?");
-        rc = send_json(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                       "{\"error\":\"temporarily_unavailable\"}");
+        j->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        j->body = "{\"error\":\"temporarily_unavailable\"}";
+        return;
     }
-    else {
-        rc = send_json(r, NGX_HTTP_OK, apr_pstrcat(sign_pool,
-                       "{\"signatures\":[\"",
-                       csc_b64_encode(sig, siglen, sign_pool), "\"]}", NULL));
+    j->status = NGX_HTTP_OK;
+    j->body = apr_pstrcat(j->pool, "{\"signatures\":[\"",
+                          csc_b64_encode(sig, siglen, j->pool), "\"]}",
+                          NULL);
+}
+
+static ngx_int_t answer(const sign_job_t *j)
+{
+    return j->body ? send_json(j->r, (ngx_uint_t)j->status, j->body)
+                   : j->status;
+}
+
+static void run_in_thread(void *data, ngx_log_t *log)
+{
+    sign_job(data, log);
+}
+
+static void destroy_apr_pool(void *data)
+{
+    apr_pool_destroy(data);
+}
+
+static void thread_done(ngx_event_t *ev)
+{
+    ngx_thread_task_t *task = ev->data;
+    sign_job_t *j = task->ctx;
+    ngx_http_request_t *r = j->r;
+    ngx_connection_t *c = r->connection;
+
+    r->main->blocked--;
+    r->aio = 0;
+    ngx_http_finalize_request(r, answer(j));
+    ngx_http_run_posted_requests(c);
+}
+
+/* As the CSC module hands a request to its pool: an APR pool per request,
+ * made and destroyed on the loop, used by one thread in between. */
+static ngx_int_t post_job(ngx_http_request_t *r, const loc_conf_t *lc,
+                          ngx_thread_pool_t *tp)
+{
+    ngx_thread_task_t *task = ngx_thread_task_alloc(r->pool,
+                                                    sizeof(sign_job_t));
+    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(r->pool, 0);
+    sign_job_t *j;
+
+    if (!task || !cln) {
+        return NGX_ERROR;
     }
+    j = task->ctx;
+    j->r = r;
+    j->lc = lc;
+    if (apr_pool_create(&j->pool, NULL) != APR_SUCCESS) {
+        return NGX_ERROR;
+    }
+    cln->handler = destroy_apr_pool;
+    cln->data = j->pool;
+    task->handler = run_in_thread;
+    task->event.handler = thread_done;
+    task->event.data = task;
+    if (ngx_thread_task_post(tp, task) != NGX_OK) {
+        return NGX_ERROR;
+    }
+    r->main->blocked++;
+    r->aio = 1;
+    return NGX_OK;
+}
+
+static void body_read(ngx_http_request_t *r)
+{
+    main_conf_t *mc = ngx_http_get_module_main_conf(
+        r, ngx_http_bench_rawsign_module);
+    sign_job_t j = {r, NULL, sign_pool, 0, NULL};
+    ngx_int_t rc;
+
+    j.lc = ngx_http_get_module_loc_conf(r, ngx_http_bench_rawsign_module);
+    if (mc->pool) {
+        if (post_job(r, j.lc, mc->pool) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        }
+        return;
+    }
+    sign_job(&j, r->connection->log);
+    rc = answer(&j);
     apr_pool_clear(sign_pool);
     ngx_http_finalize_request(r, rc);
 }
