@@ -737,10 +737,9 @@ for mpm in $mpms; do
     # of the same MPM and shape that only signs (bench/mod_bench_rawsign.c;
     # nginx: bench/ngx_bench_rawsign, signing in a thread pool for nginx
     # and on the event loop for nginx-loop), running beside it and measured
-    # in each repetition
-    # right after it.  What mod_csc costs beyond it is the module's own work;
-    # what it costs beyond the raw loop is the server's around any
-    # signature.
+    # in each repetition right after it.  What mod_csc costs beyond it is
+    # the module's own work; what it costs beyond the raw loop is the
+    # server's around any signature.
     case $mpm in
         event|prefork|nginx|nginx-loop) raw_scs=$(selected_of "a b b_file") ;;
         *) raw_scs="" ;;
