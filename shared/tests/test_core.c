@@ -2,6 +2,7 @@
 /* Unit tests of the API core without any server: JSON limits, the error
  * table, base64, configuration merging, tokens and paging, driven through
  * csc_handle() with a real shared-state file and a real SQLite store. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -161,6 +162,19 @@ static void test_error_table(void)
            "unknown method is 501");
 }
 
+/* n objects, each the value of the one before: {"a":{"a":...1}...} */
+static const char *nested_objects(char *buf, int n)
+{
+    char *p = buf;
+    int i;
+
+    for (i = 0; i < n; i++) p += sprintf(p, "{\"a\":");
+    *p++ = '1';
+    for (i = 0; i < n; i++) *p++ = '}';
+    *p = '\0';
+    return buf;
+}
+
 static void test_json_limits(void)
 {
     result_t r;
@@ -179,17 +193,11 @@ static void test_json_limits(void)
            "The request body is nested too deeply", "depth error text");
     json_decref(r.json);
     /* an object the one-pass parser could read, were it not too deep */
-    for (i = 0; i < 17; i++) memcpy(deep + 5 * i, "{\"a\":", 5);
-    memcpy(deep + 85, "1}}}}}}}}}}}}}}}}}", 18);
-    deep[103] = '\0';
-    r = call(1, "info", "POST", deep, NULL);
+    r = call(1, "info", "POST", nested_objects(deep, 17), NULL);
     is_str(jstr(r.json, "error_description"),
            "The request body is nested too deeply", "17 objects refused");
     json_decref(r.json);
-    for (i = 0; i < 16; i++) memcpy(deep + 5 * i, "{\"a\":", 5);
-    memcpy(deep + 80, "1}}}}}}}}}}}}}}}}", 17);
-    deep[97] = '\0';
-    r = call(1, "info", "POST", deep, NULL);
+    r = call(1, "info", "POST", nested_objects(deep, 16), NULL);
     is_int(r.resp.status, 200, "16 objects accepted");
     json_decref(r.json);
     r = call(1, "info", "POST", "{\"lang\":", NULL);
